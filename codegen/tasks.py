@@ -1,21 +1,50 @@
-"""Tasks read from source text: TODO/FIXME comments in functions, with their examples.
+"""Tasks read from source text: TODO/FIXME/XXX comments in functions (or in a program's main), selections,
+and everything an implementation needs to know about them, examples included.
 
 Pure functions over text; nothing here waits on a model or a sandbox. Positions are 0-based lines and
-code-point columns (Python string indices); the LSP edge converts them to UTF-16.
+code-point columns (Python string indices); the LSP edge converts them to UTF-16. Lines are separated by
+"\\n" (a "\\r\\n" ending leaves the "\\r" at the end of its line, outside any column we report).
+
+What an implementation replaces (`Task.function_range`):
+- `function` style: the whole definition (decorators, `template<>` and `export` included), extended upward
+  to the marker comment when the marker sits directly above the definition;
+- `stdin` style: the whole text. The model answers with a complete program, so the simplest edit that is
+  always right is replacing the file; `Task.definition_range` still gives the enclosing function.
+
+Which style a task has:
+- `function` when the function has examples of its own (doctest, LeetCode, call-result lines, asserts);
+- `stdin` when the marker is inside `main` (C++, Java, Rust, Go, Python), or when the file is a program (it
+  reads standard input, or has stdin samples: `Sample Input` blocks, sample files, a `.cph` problem) and the
+  marker is at module level, in `main`/`solve`, or in a function without examples of its own;
+- `function` otherwise. A marker at module level is a task only in a program.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 from tree_sitter import Node, Tree
 
-from codegen.examples import Example, examples_from_docstring
-from codegen.languages import parser
+from codegen.examples import (
+    Example,
+    SampleSet,
+    assert_examples,
+    clean_comment,
+    clean_docstring,
+    function_examples,
+    sample_files,
+    stdin_block_examples,
+    stdin_examples,
+)
+from codegen.languages import LanguageQueries, language_for, parser, queries
 
-MARKER = re.compile(r"\b(TODO|FIXME|XXX)\b[:\s]*(.*)", re.DOTALL)
+MARKER = re.compile(r"(?<![\w])(TODO|FIXME|XXX)(?![\w])(?:\([^)\n]*\))?(:?)[ \t]*(.*)", re.DOTALL)
+ENTRY_POINTS = ("main",)
+PROGRAM_FUNCTIONS = ("main", "solve", "run")
+MAX_FILE_BYTES = 8 << 20
 
 
 @dataclass(frozen=True)
@@ -33,6 +62,10 @@ class Range:
     start: Position
     end: Position
 
+    def contains_line(self, line: int) -> bool:
+        """Return True when the 0-based line is inside the range."""
+        return self.start.line <= line <= self.end.line
+
 
 @dataclass(frozen=True)
 class Task:
@@ -40,19 +73,24 @@ class Task:
 
     line: int  # 1-based line of the marker (or of the selection start)
     kind: str  # "todo", "fixme", "xxx" or "selection"
-    text: str  # what the comment asks for, marker removed
+    text: str  # what the comment asks for, marker removed (or the selected text)
     language: str
     style: str  # "function" (call and compare the value) or "stdin" (feed input, compare output)
     function: str | None  # the enclosing function's name
     signature: str  # e.g. "def two_sum(nums: list[int], target: int) -> list[int]:"
-    source: str  # the enclosing function's whole text
-    docstring: str
+    source: str  # the enclosing function's whole text (the whole file for stdin style)
+    docstring: str  # the docstring, or the comment block directly above the function
     class_name: str | None = None
     imports: tuple[str, ...] = ()
     examples: tuple[Example, ...] = ()
-    function_range: Range | None = None  # what an implementation replaces
-    marker_range: Range | None = None  # the comment itself
+    function_range: Range | None = None  # what an implementation replaces (see the module docstring)
+    marker_range: Range | None = None  # the marker comment itself (the selection for selection tasks)
     indent: str = ""  # the indentation of the function's first line
+    body: str = ""  # the enclosing function's body text
+    time_limit_ms: int | None = None  # from a .cph problem file
+    memory_limit_mb: int | None = None  # from a .cph problem file
+    path: Path | None = None
+    definition_range: Range | None = None  # the enclosing function's own range
 
     def to_json(self) -> dict:
         """Return the task as the `tasks --json` record."""
@@ -66,162 +104,668 @@ class Task:
         }
 
 
+# ----------------------------------------------------------------------------------------------------------
+# The parsed source and module-wide facts
+
+
 @dataclass
-class SourceFile:
-    """A parsed source text and what tasks need from it."""
+class _Source:
+    """A parsed text and the module-wide facts tasks need, each computed once and only when asked."""
 
     text: str
     language: str
     path: Path | None = None
     tree: Tree | None = None
-    _lines: list[str] = field(default_factory=list)
+    data: bytes = b""
+    lines: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
+        self.data = self.text.encode("utf-8")
         if self.tree is None:
-            self.tree = parser(self.language).parse(self.text.encode("utf-8"))
-        self._lines = self.text.split("\n")
+            self.tree = parser(self.language).parse(self.data)
+        self.lines = self.text.split("\n")
+
+    @cached_property
+    def q(self) -> LanguageQueries:
+        """The language's queries."""
+        return queries(self.language)
 
     def node_text(self, node: Node) -> str:
         """Return the text of a node."""
-        return node.text.decode("utf-8", errors="replace") if node.text is not None else ""
+        return self.data[node.start_byte : node.end_byte].decode("utf-8", errors="replace")
 
     def position(self, point: tuple[int, int]) -> Position:
         """Convert a tree-sitter (row, byte column) to a code-point Position."""
         row, byte_col = point
-        line = self._lines[row] if row < len(self._lines) else ""
+        line = self.lines[row] if row < len(self.lines) else ""
+        if line.isascii():
+            return Position(row, min(byte_col, len(line)))
         return Position(row, len(line.encode("utf-8")[:byte_col].decode("utf-8", errors="ignore")))
 
     def range(self, node: Node) -> Range:
         """Return the Range a node covers."""
         return Range(self.position(node.start_point), self.position(node.end_point))
 
+    def whole_range(self) -> Range:
+        """Return the Range of the whole text."""
+        last = len(self.lines) - 1
+        return Range(Position(0, 0), Position(last, len(self.lines[last])))
 
-def extract_tasks(text: str, language: str, path: Path | None = None, tree: Tree | None = None) -> list[Task]:
-    """Return every marker task in the text, in line order."""
-    if language != "python":
-        return []
-    src = SourceFile(text, language, path, tree)
-    imports = _python_imports(src)
-    tasks: list[Task] = []
-    for comment in _walk(src.tree.root_node, "comment"):
-        match = MARKER.search(src.node_text(comment))
-        if match is None:
-            continue
-        func = _enclosing_function(comment)
-        if func is None:
-            continue
-        tasks.append(_python_task(src, comment, func, match, imports))
-    return tasks
+    def line_indent(self, row: int) -> str:
+        """Return the leading whitespace of a line."""
+        line = self.lines[row] if row < len(self.lines) else ""
+        return line[: len(line) - len(line.lstrip())]
 
+    @cached_property
+    def imports(self) -> tuple[str, ...]:
+        """The top-level import / #include / use lines."""
+        out = []
+        for child in self.tree.root_node.named_children:
+            if child.type in self.q.node_types.get("import", ()) and self.q.matches_at("import", child):
+                out.append(self.node_text(child).strip())
+        return tuple(out)
 
-def task_at_line(tasks: list[Task], line: int) -> Task | None:
-    """Return the task whose marker is on the 1-based line, if any."""
-    return next((t for t in tasks if t.line == line), None)
+    @cached_property
+    def module_doc(self) -> str:
+        """The module docstring and the comments before the first definition, cleaned and joined."""
+        parts = []
+        function_types = self.q.node_types.get("function", frozenset())
+        class_types = self.q.node_types.get("class", frozenset())
+        for child in self.tree.root_node.named_children:
+            if child.type in self.q.node_types.get("comment", ()):
+                parts.append(clean_comment(self.node_text(child)))
+            elif self.language == "python" and _python_string_statement(child):
+                parts.append(clean_docstring(self.node_text(child.named_children[0])))
+            elif child.type in function_types or child.type in class_types or _wraps_definition(child):
+                break
+        return "\n".join(parts)
 
+    @cached_property
+    def reads_stdin(self) -> bool:
+        """Whether the program reads standard input anywhere."""
+        return any(self.q.captures("stdin", self.tree.root_node).values())
 
-def _walk(node: Node, node_type: str):
-    """Yield every descendant of the given type, in document order."""
-    cursor = node.walk()
-    visited_children = False
-    while True:
-        if not visited_children:
-            if cursor.node.type == node_type:
-                yield cursor.node
-            if cursor.goto_first_child():
-                continue
-        if cursor.goto_next_sibling():
-            visited_children = False
-        elif cursor.goto_parent():
-            visited_children = True
-        else:
-            return
+    @cached_property
+    def samples(self) -> SampleSet:
+        """Examples from sample files beside the source (and a .cph problem's limits)."""
+        return sample_files(self.path) if self.path is not None else SampleSet()
 
+    @cached_property
+    def stdin_doc_examples(self) -> tuple[Example, ...]:
+        """Stdin samples written as heading blocks in the module docstring or leading comments."""
+        return tuple(stdin_block_examples(self.module_doc))
 
-def _enclosing_function(node: Node) -> Node | None:
-    """Return the function definition containing the node, or the one directly below the comment."""
-    current = node.parent
-    while current is not None:
-        if current.type == "function_definition":
-            return current
-        current = current.parent
-    sibling = node.next_named_sibling
-    while sibling is not None and sibling.type == "comment":
-        sibling = sibling.next_named_sibling
-    if sibling is not None and sibling.type == "decorated_definition":
-        sibling = sibling.child_by_field_name("definition")
-    if sibling is not None and sibling.type == "function_definition":
-        return sibling
-    return None
+    @cached_property
+    def is_program(self) -> bool:
+        """Whether the file is a stdin/stdout program: it reads input or carries stdin samples."""
+        return bool(self.stdin_doc_examples or self.samples.examples or self.reads_stdin)
 
 
-def _python_task(
-    src: SourceFile, comment: Node, func: Node, match: re.Match, imports: tuple[str, ...]
-) -> Task:
-    """Build a Task from a marker comment and its Python function."""
-    name_node = func.child_by_field_name("name")
-    name = src.node_text(name_node) if name_node else None
-    body = func.child_by_field_name("body")
-    signature = src.text.encode("utf-8")[func.start_byte : body.start_byte if body else func.end_byte]
-    signature_text = " ".join(signature.decode("utf-8", errors="replace").split())
-    docstring = _python_docstring(src, body)
-    class_name = None
-    parent = func.parent
-    while parent is not None:
-        if parent.type == "class_definition":
-            cls_name = parent.child_by_field_name("name")
-            class_name = src.node_text(cls_name) if cls_name else None
-            break
-        parent = parent.parent
-    start = func
-    if func.parent is not None and func.parent.type == "decorated_definition":
-        start = func.parent
-    function_range = Range(src.position(start.start_point), src.position(func.end_point))
-    if comment.start_byte < start.start_byte:  # a marker directly above the function is replaced too
-        function_range = Range(src.position(comment.start_point), function_range.end)
-    line_text = src._lines[start.start_point[0]]
-    examples = tuple(examples_from_docstring(docstring, name or "")) if name else ()
-    return Task(
-        line=comment.start_point[0] + 1,
-        kind=match.group(1).lower(),
-        text=match.group(2).strip(),
-        language=src.language,
-        style="function",
-        function=name,
-        signature=signature_text,
-        source=src.node_text(func),
-        docstring=docstring,
-        class_name=class_name,
-        imports=imports,
-        examples=examples,
-        function_range=function_range,
-        marker_range=src.range(comment),
-        indent=line_text[: len(line_text) - len(line_text.lstrip())],
+def _python_string_statement(node: Node) -> bool:
+    """Return True for an expression statement that is just a string (a docstring)."""
+    return (
+        node.type == "expression_statement"
+        and node.named_child_count == 1
+        and node.named_children[0].type == "string"
     )
 
 
-def _python_docstring(src: SourceFile, body: Node | None) -> str:
-    """Return the cleaned docstring of a function body, or ''."""
-    if body is None or body.named_child_count == 0:
-        return ""
-    first = body.named_children[0]
-    if (
-        first.type == "expression_statement"
-        and first.named_child_count
-        and first.named_children[0].type == "string"
-    ):
-        raw = src.node_text(first.named_children[0])
-        raw = re.sub(r'^[rRbBuUfF]*("""|\'\'\'|"|\')', "", raw)
-        raw = re.sub(r'("""|\'\'\'|"|\')$', "", raw)
-        import inspect
-
-        return inspect.cleandoc(raw)
-    return ""
+_WRAPPERS = ("decorated_definition", "template_declaration", "export_statement", "lexical_declaration")
 
 
-def _python_imports(src: SourceFile) -> tuple[str, ...]:
-    """Return the module's top-level import statements."""
+def _wraps_definition(node: Node) -> bool:
+    """Return True for nodes that wrap a definition (decorators, templates, exports)."""
+    return node.type in _WRAPPERS
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Public API
+
+
+def extract_tasks(
+    text: str,
+    language: str,
+    path: Path | None = None,
+    tree: Tree | None = None,
+    lines: tuple[int, int] | None = None,
+) -> list[Task]:
+    """Return every marker task in the text, in line order.
+
+    `lines` (1-based, inclusive) limits the search to markers in those lines, which keeps a code-action
+    request on a long file cheap.
+    """
+    src = _Source(text, language, path, tree)
+    return _marker_tasks(src, lines)
+
+
+def task_at_line(tasks: list[Task], line: int) -> Task | None:
+    """Return the task whose marker is on the 1-based line, else the task whose function holds the line."""
+    exact = next((t for t in tasks if t.line == line), None)
+    if exact is not None:
+        return exact
+    inside = [
+        t for t in tasks if t.definition_range is not None and t.definition_range.contains_line(line - 1)
+    ]
+    return min(inside, key=lambda t: _range_size(t.definition_range), default=None)
+
+
+def _range_size(rng: Range | None) -> int:
+    """Return a range's size in lines (for picking the innermost)."""
+    return rng.end.line - rng.start.line if rng else 1 << 30
+
+
+def task_for_selection(
+    text: str,
+    language: str,
+    start: Position,
+    end: Position,
+    path: Path | None = None,
+    tree: Tree | None = None,
+) -> Task | None:
+    """Return a "selection" task: the selected text (what to do, or the code to rewrite) and its function.
+
+    None when the selection is empty and not inside a function."""
+    src = _Source(text, language, path, tree)
+    start, end = sorted((_clamp(src, start), _clamp(src, end)), key=lambda p: (p.line, p.column))
+    start_byte, end_byte = _byte_offset(src, start), _byte_offset(src, end)
+    selected = src.data[start_byte:end_byte].decode("utf-8", errors="replace")
+    node = src.tree.root_node.descendant_for_byte_range(start_byte, max(start_byte, end_byte - 1))
+    func = _enclosing_function(src, node) if node is not None else None
+    if func is None and not selected.strip():
+        return None
+    return _build_task(
+        src,
+        func,
+        kind="selection",
+        line=start.line + 1,
+        text=selected.strip(),
+        marker_range=Range(start, end),
+        marker_start=None,
+    )
+
+
+def function_at(text: str, language: str, position: Position, tree: Tree | None = None) -> Task | None:
+    """Return the innermost function under a position as a Task of kind "selection" with empty text (what
+    hover shows: name, signature, docstring, examples), or None when the position is outside functions."""
+    src = _Source(text, language, None, tree)
+    position = _clamp(src, position)
+    offset = _byte_offset(src, position)
+    node = src.tree.root_node.descendant_for_byte_range(offset, offset)
+    func = _enclosing_function(src, node) if node is not None else None
+    if func is None:
+        return None
+    return _build_task(
+        src,
+        func,
+        kind="selection",
+        line=func.start_point[0] + 1,
+        text="",
+        marker_range=None,
+        marker_start=None,
+    )
+
+
+def function_node_at(tree: Tree, language: str, position: Position, text: str) -> Node | None:
+    """Return the innermost function definition node under a position, or None."""
+    src = _Source(text, language, None, tree)
+    offset = _byte_offset(src, _clamp(src, position))
+    node = tree.root_node.descendant_for_byte_range(offset, offset)
+    return _enclosing_function(src, node) if node is not None else None
+
+
+def file_tasks(path: Path) -> tuple[str | None, list[Task]]:
+    """Read a file, detect its language from the extension and return (language, tasks).
+
+    Raises ValueError with one clear sentence when the file cannot be read or is not a supported language."""
+    path = Path(path)
+    language = language_for(path)
+    if language is None:
+        raise ValueError(
+            f"{path}: unsupported file type {path.suffix or '(none)'!r}; use a .py, .cpp, .java, .rs, .go, .js or .ts file."
+        )
+    try:
+        if path.stat().st_size > MAX_FILE_BYTES:
+            raise ValueError(f"{path}: the file is larger than {MAX_FILE_BYTES >> 20} MiB; split it first.")
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except FileNotFoundError:
+        raise ValueError(f"{path}: no such file; check the path.") from None
+    except IsADirectoryError:
+        raise ValueError(f"{path}: is a directory; give a source file.") from None
+    except OSError as error:
+        raise ValueError(f"{path}: cannot be read ({error.strerror}); check its permissions.") from None
+    return language, extract_tasks(text, language, path)
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Positions
+
+
+def _clamp(src: _Source, position: Position) -> Position:
+    """Clamp a position into the text (line and column), never raising."""
+    line = min(max(position.line, 0), len(src.lines) - 1)
+    text = src.lines[line].removesuffix("\r")
+    return Position(line, min(max(position.column, 0), len(text)))
+
+
+def _byte_offset(src: _Source, position: Position) -> int:
+    """Return the byte offset of a clamped position."""
+    before = sum(len(line.encode("utf-8")) + 1 for line in src.lines[: position.line])
+    return before + len(src.lines[position.line][: position.column].encode("utf-8"))
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Markers
+
+
+def _marker_tasks(src: _Source, lines: tuple[int, int] | None) -> list[Task]:
+    """Find marker comments (optionally only on some 1-based lines) and build their tasks."""
+    query = src.q.queries.get("comment")
+    if query is None:
+        return []
+    from tree_sitter import QueryCursor
+
+    cursor = QueryCursor(query)
+    if lines is not None:
+        first, last = max(lines[0] - 1, 0), max(lines[1], lines[0])
+        cursor.set_point_range((first, 0), (last, 0))
+    comments = sorted(
+        {n.id: n for nodes in cursor.captures(src.tree.root_node).values() for n in nodes}.values(),
+        key=lambda n: n.start_byte,
+    )
+    tasks: list[Task] = []
+    consumed: set[int] = set()
+    for comment in comments:
+        if comment.id in consumed:
+            continue
+        task = _comment_task(src, comment, consumed)
+        if task is not None:
+            tasks.append(task)
+    return tasks
+
+
+def _find_marker(comment_text: str) -> re.Match | None:
+    """Return the marker match in a cleaned comment: at the start of a line, or anywhere when followed by ':'."""
+    for match in MARKER.finditer(comment_text):
+        line_start = comment_text.rfind("\n", 0, match.start()) + 1
+        at_start = not comment_text[line_start : match.start()].strip(" \t*-")
+        if at_start or match.group(2) == ":":
+            return match
+    return None
+
+
+def _comment_task(src: _Source, comment: Node, consumed: set[int]) -> Task | None:
+    """Return the task of one comment, or None when it has no marker or is not where tasks live."""
+    cleaned = clean_comment(src.node_text(comment))
+    match = _find_marker(cleaned)
+    if match is None or _disabled(src, comment):
+        return None
+    text = match.group(3).strip()
+    for follower in _continuation_comments(src, comment):
+        consumed.add(follower.id)
+        text = (text + " " + clean_comment(src.node_text(follower)).strip()).strip()
+    func = _enclosing_function(src, comment)
+    marker_above = False
+    if func is None:
+        func = _function_below(src, comment)
+        marker_above = func is not None
+    if func is None and not src.is_program:
+        return None
+    return _build_task(
+        src,
+        func,
+        kind=match.group(1).lower(),
+        line=comment.start_point[0] + 1,
+        text=text,
+        marker_range=src.range(comment),
+        marker_start=comment if marker_above else None,
+    )
+
+
+def _continuation_comments(src: _Source, comment: Node) -> list[Node]:
+    """Return the line comments on the lines right after a marker comment that continue its text."""
     out = []
-    for child in src.tree.root_node.named_children:
-        if child.type in ("import_statement", "import_from_statement", "future_import_statement"):
-            out.append(src.node_text(child))
-    return tuple(out)
+    comment_types = src.q.node_types.get("comment", ())
+    current = comment
+    while True:
+        following = current.next_sibling
+        if (
+            following is None
+            or following.type not in comment_types
+            or following.start_point[0] != current.end_point[0] + 1
+            or src.node_text(following).startswith("/*")
+        ):
+            return out
+        cleaned = clean_comment(src.node_text(following)).strip()
+        if not cleaned or _find_marker(cleaned) is not None:
+            return out
+        out.append(following)
+        current = following
+
+
+def _disabled(src: _Source, comment: Node) -> bool:
+    """Return True when the comment is in a disabled preprocessor branch (`#if 0`, or `#else` of `#if 1`)."""
+    if src.language != "cpp":
+        return False
+    node = comment.parent
+    while node is not None:
+        if node.type == "preproc_if":
+            condition = node.child_by_field_name("condition")
+            value = src.node_text(condition).strip() if condition is not None else ""
+            alternative = node.child_by_field_name("alternative")
+            in_alternative = alternative is not None and comment.start_byte >= alternative.start_byte
+            if value in ("0", "false") and not in_alternative:
+                return True
+            if value in ("1", "true") and in_alternative:
+                return True
+        node = node.parent
+    return False
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Functions
+
+
+def _enclosing_function(src: _Source, node: Node) -> Node | None:
+    """Return the innermost function definition containing the node (the node itself included)."""
+    function_types = src.q.node_types.get("function", ())
+    current: Node | None = node
+    while current is not None:
+        if current.type in function_types and src.q.matches_at("function", current):
+            return current
+        current = current.parent
+    if src.language == "python":
+        return _python_trailing_owner(src, node)
+    return None
+
+
+def _python_trailing_owner(src: _Source, comment: Node) -> Node | None:
+    """Return the function a Python comment belongs to when tree-sitter left it after the function's block
+    (an indented comment after the body's last statement)."""
+    previous = comment.prev_named_sibling
+    while previous is not None and previous.type == "comment":
+        previous = previous.prev_named_sibling
+    if previous is None:
+        return None
+    definition = _unwrap(src, previous)
+    if definition is None or comment.start_point[1] <= previous.start_point[1]:
+        return None
+    inner = definition
+    while True:
+        body = inner.child_by_field_name("body")
+        last = body.named_children[-1] if body is not None and body.named_children else None
+        nested = _unwrap(src, last) if last is not None else None
+        if nested is None or comment.start_point[1] <= last.start_point[1]:
+            return inner
+        inner = nested
+
+
+def _unwrap(src: _Source, node: Node) -> Node | None:
+    """Return the function definition a node is or wraps (decorators, templates, exports), else None."""
+    function_types = src.q.node_types.get("function", ())
+    for _ in range(3):
+        if node.type in function_types and src.q.matches_at("function", node):
+            return node
+        if node.type == "lexical_declaration" or node.type == "variable_declaration":
+            inner = node.named_children[0] if node.named_children else None
+        elif node.type in _WRAPPERS:
+            inner = node.child_by_field_name("definition") or node.child_by_field_name("declaration")
+            if inner is None and node.named_children:
+                inner = node.named_children[-1]
+        else:
+            return None
+        if inner is None:
+            return None
+        node = inner
+    return None
+
+
+def _function_below(src: _Source, comment: Node) -> Node | None:
+    """Return the function right below a comment (only comments and at most one blank line between)."""
+    comment_types = src.q.node_types.get("comment", ())
+    last = comment
+    sibling = comment.next_named_sibling
+    while sibling is not None and sibling.type in comment_types:
+        last = sibling
+        sibling = sibling.next_named_sibling
+    while sibling is not None and sibling.type in ("access_specifier", "attribute_item", "modifiers"):
+        sibling = sibling.next_named_sibling
+    if sibling is None or sibling.start_point[0] - last.end_point[0] > 2:
+        return None
+    return _unwrap(src, sibling)
+
+
+def _outer(src: _Source, func: Node) -> Node:
+    """Return the node a definition's text starts at: its decorators, template or export wrapper."""
+    node = func
+    while node.parent is not None and (
+        node.parent.type in _WRAPPERS or node.parent.type in ("variable_declaration",)
+    ):
+        if node.parent.type == "lexical_declaration" and node.parent.named_child_count != 1:
+            break
+        node = node.parent
+    return node
+
+
+def _function_name(src: _Source, func: Node) -> str | None:
+    """Return a function's name (the last part of a qualified C++ name)."""
+    captures = src.q.matches_at("function", func)
+    names = captures.get("name") if captures else None
+    if not names:
+        return None
+    name = src.node_text(names[0])
+    return re.split(r"::|\.", name)[-1].strip() or None
+
+
+def _class_name(src: _Source, func: Node) -> str | None:
+    """Return the name of the class (struct, impl, interface) a function is defined in."""
+    class_types = src.q.node_types.get("class", ())
+    node = func.parent
+    while node is not None:
+        if node.type in class_types:
+            captures = src.q.matches_at("class", node)
+            if captures and captures.get("name"):
+                return src.node_text(captures["name"][0])
+        if node.type in src.q.node_types.get("function", ()):
+            return None
+        node = node.parent
+    if src.language == "cpp":
+        qualified = re.match(r"^(\w+)::", _function_qualified_name(src, func))
+        return qualified.group(1) if qualified else None
+    return None
+
+
+def _function_qualified_name(src: _Source, func: Node) -> str:
+    """Return the full declarator name of a C++ function (e.g. `Solver::run`)."""
+    captures = src.q.matches_at("function", func)
+    names = captures.get("name") if captures else None
+    return src.node_text(names[0]) if names else ""
+
+
+def _body(func: Node) -> Node | None:
+    """Return a function's body node."""
+    body = func.child_by_field_name("body")
+    if body is None and func.type == "variable_declarator":
+        value = func.child_by_field_name("value")
+        body = value.child_by_field_name("body") if value is not None else None
+    return body
+
+
+def _signature(src: _Source, func: Node, outer: Node) -> str:
+    """Return the text from the definition's start to its body, whitespace collapsed."""
+    body = _body(func)
+    start = func.start_byte if outer.type == "decorated_definition" else outer.start_byte
+    end = body.start_byte if body is not None else func.end_byte
+    colon = next((c for c in func.children if c.type == ":"), None) if src.language == "python" else None
+    if colon is not None:
+        end = colon.end_byte
+    signature = src.data[start:end].decode("utf-8", errors="replace")
+    return " ".join(signature.split()).rstrip("{").rstrip()
+
+
+def _docstring(src: _Source, func: Node, outer: Node) -> str:
+    """Return a Python docstring, or the comment block directly above the definition."""
+    if src.language == "python":
+        body = _body(func)
+        if body is not None and body.named_child_count and _python_string_statement(body.named_children[0]):
+            return clean_docstring(src.node_text(body.named_children[0].named_children[0]))
+    return _leading_comments(src, outer)
+
+
+def _leading_comments(src: _Source, node: Node) -> str:
+    """Return the cleaned comments directly above a node (no blank line between them and it)."""
+    comment_types = src.q.node_types.get("comment", ())
+    parts = []
+    row = node.start_point[0]
+    previous = node.prev_sibling
+    while previous is not None and previous.type in ("access_specifier", ":", "attribute_item"):
+        previous = previous.prev_sibling
+    while previous is not None and previous.type in comment_types and row - previous.end_point[0] <= 1:
+        cleaned = clean_comment(src.node_text(previous))
+        if _find_marker(cleaned) is None:
+            parts.append(cleaned)
+        row = previous.start_point[0]
+        previous = previous.prev_sibling
+    return "\n".join(reversed(parts))
+
+
+def _inner_comments(src: _Source, func: Node) -> str:
+    """Return the cleaned text of every comment inside a function."""
+    captures = src.q.captures("comment", func, func.start_byte, func.end_byte)
+    nodes = sorted({n.id: n for ns in captures.values() for n in ns}.values(), key=lambda n: n.start_byte)
+    return "\n".join(clean_comment(src.node_text(n)) for n in nodes)
+
+
+def _class_node(src: _Source, func: Node) -> Node | None:
+    """Return the class node enclosing a function, if any."""
+    class_types = src.q.node_types.get("class", ())
+    node = func.parent
+    while node is not None:
+        if node.type in class_types:
+            return node
+        node = node.parent
+    return None
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Building tasks
+
+
+def _build_task(
+    src: _Source,
+    func: Node | None,
+    kind: str,
+    line: int,
+    text: str,
+    marker_range: Range | None,
+    marker_start: Node | None,
+) -> Task:
+    """Build a Task for a marker (or selection) and its enclosing function (None at module level)."""
+    if func is None:
+        return _program_task(src, kind, line, text, marker_range)
+    outer = _outer(src, func)
+    name = _function_name(src, func)
+    docstring = _docstring(src, func, outer)
+    examples = _own_examples(src, func, outer, name, docstring)
+    if examples:
+        style = "function"
+    elif name in ENTRY_POINTS and src.language != "javascript" and src.language not in ("typescript", "tsx"):
+        style = "stdin"
+    elif src.is_program and (name in PROGRAM_FUNCTIONS or not _class_name(src, func)):
+        style = "stdin"
+    else:
+        style = "function"
+    if style == "function" and not examples and name:
+        examples = tuple(function_examples(src.module_doc, name, src.language))
+    definition_range = src.range(outer)
+    if style == "stdin":
+        function_range = src.whole_range()
+        examples = _stdin_examples(src, docstring + "\n" + _inner_comments(src, func))
+    else:
+        start = src.position(marker_start.start_point) if marker_start is not None else definition_range.start
+        function_range = Range(start, definition_range.end)
+    body = _body(func)
+    return Task(
+        line=line,
+        kind=kind,
+        text=text,
+        language=src.language,
+        style=style,
+        function=name,
+        signature=_signature(src, func, outer),
+        source=src.text if style == "stdin" else src.node_text(outer),
+        docstring=docstring,
+        class_name=_class_name(src, func),
+        imports=src.imports,
+        examples=examples,
+        function_range=function_range,
+        marker_range=marker_range,
+        indent=src.line_indent(outer.start_point[0]),
+        body=src.node_text(body) if body is not None else "",
+        time_limit_ms=src.samples.time_limit_ms,
+        memory_limit_mb=src.samples.memory_limit_mb,
+        path=src.path,
+        definition_range=definition_range,
+    )
+
+
+def _own_examples(
+    src: _Source, func: Node, outer: Node, name: str | None, docstring: str
+) -> tuple[Example, ...]:
+    """Return the function-style examples written for this function: in its docstring or comments, in the
+    comments above its class, and in assert lines of the file."""
+    if not name or name in ENTRY_POINTS:
+        return ()
+    text = docstring + "\n" + _inner_comments(src, func)
+    found = function_examples(text, name, src.language)
+    if not found:
+        class_node = _class_node(src, func)
+        if class_node is not None:
+            found = function_examples(_leading_comments(src, _outer(src, class_node)), name, src.language)
+    found = found + assert_examples(src.text, name, src.language)
+    seen: set[tuple[str, str]] = set()
+    unique = []
+    for example in found:
+        if (example.input, example.output) not in seen:
+            seen.add((example.input, example.output))
+            unique.append(example)
+    return tuple(unique)
+
+
+def _stdin_examples(src: _Source, local_doc: str) -> tuple[Example, ...]:
+    """Return a program's stdin examples: sample files and .cph tests first, then heading blocks in the
+    function's comments or the module docstring, then inline `Input:`/`Output:` pairs."""
+    if src.samples.examples:
+        return src.samples.examples
+    local = stdin_block_examples(local_doc)
+    if local:
+        return tuple(local)
+    if src.stdin_doc_examples:
+        return src.stdin_doc_examples
+    return tuple(stdin_examples(local_doc) or stdin_examples(src.module_doc))
+
+
+def _program_task(src: _Source, kind: str, line: int, text: str, marker_range: Range | None) -> Task:
+    """Build a stdin-style task for a marker (or selection) outside any function: the whole program."""
+    whole = src.whole_range()
+    return Task(
+        line=line,
+        kind=kind,
+        text=text,
+        language=src.language,
+        style="stdin",
+        function=None,
+        signature="",
+        source=src.text,
+        docstring=src.module_doc,
+        class_name=None,
+        imports=src.imports,
+        examples=_stdin_examples(src, ""),
+        function_range=whole,
+        marker_range=marker_range,
+        indent="",
+        body="",
+        time_limit_ms=src.samples.time_limit_ms,
+        memory_limit_mb=src.samples.memory_limit_mb,
+        path=src.path,
+        definition_range=None,
+    )
