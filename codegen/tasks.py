@@ -109,8 +109,10 @@ class Task:
 
 
 @dataclass
-class _Source:
-    """A parsed text and the module-wide facts tasks need, each computed once and only when asked."""
+class SourceFile:
+    """A parsed text and the module-wide facts tasks need, each computed once and only when asked.
+
+    Pass `source=` to the functions below to share one between calls (a ParsedDocument does, per version)."""
 
     text: str
     language: str
@@ -120,10 +122,13 @@ class _Source:
     lines: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        self.data = self.text.encode("utf-8")
+        """Encode, split and parse what the caller did not provide."""
+        if not self.data:
+            self.data = self.text.encode("utf-8")
         if self.tree is None:
             self.tree = parser(self.language).parse(self.data)
-        self.lines = self.text.split("\n")
+        if not self.lines:
+            self.lines = self.text.split("\n")
 
     @cached_property
     def q(self) -> LanguageQueries:
@@ -137,7 +142,7 @@ class _Source:
     def position(self, point: tuple[int, int]) -> Position:
         """Convert a tree-sitter (row, byte column) to a code-point Position."""
         row, byte_col = point
-        line = self.lines[row] if row < len(self.lines) else ""
+        line = (self.lines[row] if row < len(self.lines) else "").removesuffix("\r")
         if line.isascii():
             return Position(row, min(byte_col, len(line)))
         return Position(row, len(line.encode("utf-8")[:byte_col].decode("utf-8", errors="ignore")))
@@ -228,13 +233,14 @@ def extract_tasks(
     path: Path | None = None,
     tree: Tree | None = None,
     lines: tuple[int, int] | None = None,
+    source: SourceFile | None = None,
 ) -> list[Task]:
     """Return every marker task in the text, in line order.
 
     `lines` (1-based, inclusive) limits the search to markers in those lines, which keeps a code-action
     request on a long file cheap.
     """
-    src = _Source(text, language, path, tree)
+    src = source or SourceFile(text, language, path, tree)
     return _marker_tasks(src, lines)
 
 
@@ -261,11 +267,12 @@ def task_for_selection(
     end: Position,
     path: Path | None = None,
     tree: Tree | None = None,
+    source: SourceFile | None = None,
 ) -> Task | None:
     """Return a "selection" task: the selected text (what to do, or the code to rewrite) and its function.
 
     None when the selection is empty and not inside a function."""
-    src = _Source(text, language, path, tree)
+    src = source or SourceFile(text, language, path, tree)
     start, end = sorted((_clamp(src, start), _clamp(src, end)), key=lambda p: (p.line, p.column))
     start_byte, end_byte = _byte_offset(src, start), _byte_offset(src, end)
     selected = src.data[start_byte:end_byte].decode("utf-8", errors="replace")
@@ -284,14 +291,13 @@ def task_for_selection(
     )
 
 
-def function_at(text: str, language: str, position: Position, tree: Tree | None = None) -> Task | None:
+def function_at(
+    text: str, language: str, position: Position, tree: Tree | None = None, source: SourceFile | None = None
+) -> Task | None:
     """Return the innermost function under a position as a Task of kind "selection" with empty text (what
     hover shows: name, signature, docstring, examples), or None when the position is outside functions."""
-    src = _Source(text, language, None, tree)
-    position = _clamp(src, position)
-    offset = _byte_offset(src, position)
-    node = src.tree.root_node.descendant_for_byte_range(offset, offset)
-    func = _enclosing_function(src, node) if node is not None else None
+    src = source or SourceFile(text, language, None, tree)
+    func = function_node_at(src.tree, language, position, text, source=src)
     if func is None:
         return None
     return _build_task(
@@ -305,12 +311,18 @@ def function_at(text: str, language: str, position: Position, tree: Tree | None 
     )
 
 
-def function_node_at(tree: Tree, language: str, position: Position, text: str) -> Node | None:
+def function_node_at(
+    tree: Tree, language: str, position: Position, text: str, source: SourceFile | None = None
+) -> Node | None:
     """Return the innermost function definition node under a position, or None."""
-    src = _Source(text, language, None, tree)
+    src = source or SourceFile(text, language, None, tree)
     offset = _byte_offset(src, _clamp(src, position))
-    node = tree.root_node.descendant_for_byte_range(offset, offset)
-    return _enclosing_function(src, node) if node is not None else None
+    for probe in (offset, offset - 1):
+        node = tree.root_node.descendant_for_byte_range(max(probe, 0), max(probe, 0))
+        func = _enclosing_function(src, node) if node is not None else None
+        if func is not None:
+            return func
+    return None
 
 
 def file_tasks(path: Path) -> tuple[str | None, list[Task]]:
@@ -340,14 +352,14 @@ def file_tasks(path: Path) -> tuple[str | None, list[Task]]:
 # Positions
 
 
-def _clamp(src: _Source, position: Position) -> Position:
+def _clamp(src: SourceFile, position: Position) -> Position:
     """Clamp a position into the text (line and column), never raising."""
     line = min(max(position.line, 0), len(src.lines) - 1)
     text = src.lines[line].removesuffix("\r")
     return Position(line, min(max(position.column, 0), len(text)))
 
 
-def _byte_offset(src: _Source, position: Position) -> int:
+def _byte_offset(src: SourceFile, position: Position) -> int:
     """Return the byte offset of a clamped position."""
     before = sum(len(line.encode("utf-8")) + 1 for line in src.lines[: position.line])
     return before + len(src.lines[position.line][: position.column].encode("utf-8"))
@@ -357,7 +369,7 @@ def _byte_offset(src: _Source, position: Position) -> int:
 # Markers
 
 
-def _marker_tasks(src: _Source, lines: tuple[int, int] | None) -> list[Task]:
+def _marker_tasks(src: SourceFile, lines: tuple[int, int] | None) -> list[Task]:
     """Find marker comments (optionally only on some 1-based lines) and build their tasks."""
     query = src.q.queries.get("comment")
     if query is None:
@@ -393,7 +405,7 @@ def _find_marker(comment_text: str) -> re.Match | None:
     return None
 
 
-def _comment_task(src: _Source, comment: Node, consumed: set[int]) -> Task | None:
+def _comment_task(src: SourceFile, comment: Node, consumed: set[int]) -> Task | None:
     """Return the task of one comment, or None when it has no marker or is not where tasks live."""
     cleaned = clean_comment(src.node_text(comment))
     match = _find_marker(cleaned)
@@ -421,7 +433,7 @@ def _comment_task(src: _Source, comment: Node, consumed: set[int]) -> Task | Non
     )
 
 
-def _continuation_comments(src: _Source, comment: Node) -> list[Node]:
+def _continuation_comments(src: SourceFile, comment: Node) -> list[Node]:
     """Return the line comments on the lines right after a marker comment that continue its text."""
     out = []
     comment_types = src.q.node_types.get("comment", ())
@@ -442,7 +454,7 @@ def _continuation_comments(src: _Source, comment: Node) -> list[Node]:
         current = following
 
 
-def _disabled(src: _Source, comment: Node) -> bool:
+def _disabled(src: SourceFile, comment: Node) -> bool:
     """Return True when the comment is in a disabled preprocessor branch (`#if 0`, or `#else` of `#if 1`)."""
     if src.language != "cpp":
         return False
@@ -465,7 +477,7 @@ def _disabled(src: _Source, comment: Node) -> bool:
 # Functions
 
 
-def _enclosing_function(src: _Source, node: Node) -> Node | None:
+def _enclosing_function(src: SourceFile, node: Node) -> Node | None:
     """Return the innermost function definition containing the node (the node itself included)."""
     function_types = src.q.node_types.get("function", ())
     current: Node | None = node
@@ -478,7 +490,7 @@ def _enclosing_function(src: _Source, node: Node) -> Node | None:
     return None
 
 
-def _python_trailing_owner(src: _Source, comment: Node) -> Node | None:
+def _python_trailing_owner(src: SourceFile, comment: Node) -> Node | None:
     """Return the function a Python comment belongs to when tree-sitter left it after the function's block
     (an indented comment after the body's last statement)."""
     previous = comment.prev_named_sibling
@@ -499,7 +511,7 @@ def _python_trailing_owner(src: _Source, comment: Node) -> Node | None:
         inner = nested
 
 
-def _unwrap(src: _Source, node: Node) -> Node | None:
+def _unwrap(src: SourceFile, node: Node) -> Node | None:
     """Return the function definition a node is or wraps (decorators, templates, exports), else None."""
     function_types = src.q.node_types.get("function", ())
     for _ in range(3):
@@ -519,7 +531,7 @@ def _unwrap(src: _Source, node: Node) -> Node | None:
     return None
 
 
-def _function_below(src: _Source, comment: Node) -> Node | None:
+def _function_below(src: SourceFile, comment: Node) -> Node | None:
     """Return the function right below a comment (only comments and at most one blank line between)."""
     comment_types = src.q.node_types.get("comment", ())
     last = comment
@@ -534,7 +546,7 @@ def _function_below(src: _Source, comment: Node) -> Node | None:
     return _unwrap(src, sibling)
 
 
-def _outer(src: _Source, func: Node) -> Node:
+def _outer(src: SourceFile, func: Node) -> Node:
     """Return the node a definition's text starts at: its decorators, template or export wrapper."""
     node = func
     while node.parent is not None and (
@@ -546,7 +558,7 @@ def _outer(src: _Source, func: Node) -> Node:
     return node
 
 
-def _function_name(src: _Source, func: Node) -> str | None:
+def _function_name(src: SourceFile, func: Node) -> str | None:
     """Return a function's name (the last part of a qualified C++ name)."""
     captures = src.q.matches_at("function", func)
     names = captures.get("name") if captures else None
@@ -556,7 +568,7 @@ def _function_name(src: _Source, func: Node) -> str | None:
     return re.split(r"::|\.", name)[-1].strip() or None
 
 
-def _class_name(src: _Source, func: Node) -> str | None:
+def _class_name(src: SourceFile, func: Node) -> str | None:
     """Return the name of the class (struct, impl, interface) a function is defined in."""
     class_types = src.q.node_types.get("class", ())
     node = func.parent
@@ -574,7 +586,7 @@ def _class_name(src: _Source, func: Node) -> str | None:
     return None
 
 
-def _function_qualified_name(src: _Source, func: Node) -> str:
+def _function_qualified_name(src: SourceFile, func: Node) -> str:
     """Return the full declarator name of a C++ function (e.g. `Solver::run`)."""
     captures = src.q.matches_at("function", func)
     names = captures.get("name") if captures else None
@@ -590,7 +602,7 @@ def _body(func: Node) -> Node | None:
     return body
 
 
-def _signature(src: _Source, func: Node, outer: Node) -> str:
+def _signature(src: SourceFile, func: Node, outer: Node) -> str:
     """Return the text from the definition's start to its body, whitespace collapsed."""
     body = _body(func)
     start = func.start_byte if outer.type == "decorated_definition" else outer.start_byte
@@ -602,7 +614,7 @@ def _signature(src: _Source, func: Node, outer: Node) -> str:
     return " ".join(signature.split()).rstrip("{").rstrip()
 
 
-def _docstring(src: _Source, func: Node, outer: Node) -> str:
+def _docstring(src: SourceFile, func: Node, outer: Node) -> str:
     """Return a Python docstring, or the comment block directly above the definition."""
     if src.language == "python":
         body = _body(func)
@@ -611,7 +623,7 @@ def _docstring(src: _Source, func: Node, outer: Node) -> str:
     return _leading_comments(src, outer)
 
 
-def _leading_comments(src: _Source, node: Node) -> str:
+def _leading_comments(src: SourceFile, node: Node) -> str:
     """Return the cleaned comments directly above a node (no blank line between them and it)."""
     comment_types = src.q.node_types.get("comment", ())
     parts = []
@@ -628,14 +640,14 @@ def _leading_comments(src: _Source, node: Node) -> str:
     return "\n".join(reversed(parts))
 
 
-def _inner_comments(src: _Source, func: Node) -> str:
+def _inner_comments(src: SourceFile, func: Node) -> str:
     """Return the cleaned text of every comment inside a function."""
     captures = src.q.captures("comment", func, func.start_byte, func.end_byte)
     nodes = sorted({n.id: n for ns in captures.values() for n in ns}.values(), key=lambda n: n.start_byte)
     return "\n".join(clean_comment(src.node_text(n)) for n in nodes)
 
 
-def _class_node(src: _Source, func: Node) -> Node | None:
+def _class_node(src: SourceFile, func: Node) -> Node | None:
     """Return the class node enclosing a function, if any."""
     class_types = src.q.node_types.get("class", ())
     node = func.parent
@@ -651,7 +663,7 @@ def _class_node(src: _Source, func: Node) -> Node | None:
 
 
 def _build_task(
-    src: _Source,
+    src: SourceFile,
     func: Node | None,
     kind: str,
     line: int,
@@ -709,7 +721,7 @@ def _build_task(
 
 
 def _own_examples(
-    src: _Source, func: Node, outer: Node, name: str | None, docstring: str
+    src: SourceFile, func: Node, outer: Node, name: str | None, docstring: str
 ) -> tuple[Example, ...]:
     """Return the function-style examples written for this function: in its docstring or comments, in the
     comments above its class, and in assert lines of the file."""
@@ -731,7 +743,7 @@ def _own_examples(
     return tuple(unique)
 
 
-def _stdin_examples(src: _Source, local_doc: str) -> tuple[Example, ...]:
+def _stdin_examples(src: SourceFile, local_doc: str) -> tuple[Example, ...]:
     """Return a program's stdin examples: sample files and .cph tests first, then heading blocks in the
     function's comments or the module docstring, then inline `Input:`/`Output:` pairs."""
     if src.samples.examples:
@@ -744,7 +756,7 @@ def _stdin_examples(src: _Source, local_doc: str) -> tuple[Example, ...]:
     return tuple(stdin_examples(local_doc) or stdin_examples(src.module_doc))
 
 
-def _program_task(src: _Source, kind: str, line: int, text: str, marker_range: Range | None) -> Task:
+def _program_task(src: SourceFile, kind: str, line: int, text: str, marker_range: Range | None) -> Task:
     """Build a stdin-style task for a marker (or selection) outside any function: the whole program."""
     whole = src.whole_range()
     return Task(

@@ -1,0 +1,209 @@
+"""One open document: its text and one tree-sitter tree, kept current by incremental edits.
+
+Positions are 0-based lines and code-point columns (Python string indices), lines separated by "\\n"; a
+"\\r\\n" ending counts as one break and a column never reaches past the "\\r". Out-of-range positions are
+clamped into the text (a line past the end means the last line, a column past the end the line's end), so
+edits never raise. Documents in a language we cannot parse keep their text and have no tree and no tasks.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from pathlib import Path
+
+from tree_sitter import Parser, Point, Tree
+
+from codegen.complexity import Complexity, estimate_node
+from codegen.languages import parser
+from codegen.tasks import (
+    Position,
+    SourceFile,
+    Task,
+    extract_tasks,
+    function_at,
+    function_node_at,
+    task_at_line,
+    task_for_selection,
+)
+
+
+def _line_starts(text: str) -> list[int]:
+    """Return the code-point offset at which each line of text starts."""
+    starts = [0]
+    index = text.find("\n")
+    while index >= 0:
+        starts.append(index + 1)
+        index = text.find("\n", index + 1)
+    return starts
+
+
+class ParsedDocument:
+    """A document's text, language and current tree; tasks are computed on demand and cached per version."""
+
+    def __init__(self, text: str, language: str | None, path: Path | None = None) -> None:
+        """Parse the text once (when the language has a grammar)."""
+        self.language = language
+        self.path = path
+        self.version = 0
+        self._parser: Parser | None = parser(language) if language else None
+        self._set_text(text)
+        self.tree: Tree | None = self._parser.parse(self._data) if self._parser else None
+
+    # -- text -----------------------------------------------------------------------------------------------
+
+    @property
+    def text(self) -> str:
+        """The current text."""
+        return self._text
+
+    def _set_text(self, text: str) -> None:
+        """Store a new text with its bytes and line index, dropping cached results."""
+        self._text = text
+        self._data = text.encode("utf-8")
+        self._ascii = text.isascii()
+        self._starts = _line_starts(text)
+        self._lines: list[str] | None = None
+        self._tasks: list[Task] | None = None
+        self._source: SourceFile | None = None
+
+    def lines(self) -> list[str]:
+        """The text's lines (split at "\\n"), computed once per version."""
+        if self._lines is None:
+            self._lines = self._text.split("\n")
+        return self._lines
+
+    def clamp(self, position: Position) -> Position:
+        """Return the position moved into the text: line into [0, last], column into the line's length."""
+        line = min(max(position.line, 0), len(self._starts) - 1)
+        start = self._starts[line]
+        end = self._starts[line + 1] - 1 if line + 1 < len(self._starts) else len(self._text)
+        if end > start and self._text[end - 1] == "\r":
+            end -= 1
+        return Position(line, min(max(position.column, 0), end - start))
+
+    def offset(self, position: Position) -> int:
+        """Return the code-point offset of a (clamped) position."""
+        position = self.clamp(position)
+        return self._starts[position.line] + position.column
+
+    def position(self, offset: int) -> Position:
+        """Return the position of a code-point offset (clamped into the text)."""
+        offset = min(max(offset, 0), len(self._text))
+        line = bisect_right(self._starts, offset) - 1
+        return Position(line, offset - self._starts[line])
+
+    def _byte_offset(self, offset: int) -> int:
+        """Return the byte offset of a code-point offset."""
+        return offset if self._ascii else len(self._text[:offset].encode("utf-8"))
+
+    def _point(self, position: Position, byte_offset: int) -> Point:
+        """Return the tree-sitter point (row, byte column) of a position whose byte offset is known."""
+        line_start = self._starts[position.line]
+        return Point(position.line, byte_offset - self._byte_offset(line_start))
+
+    # -- edits ----------------------------------------------------------------------------------------------
+
+    def apply_edit(self, start: Position, end: Position, new_text: str) -> None:
+        """Replace the text between two positions and re-parse incrementally (Tree.edit + parse)."""
+        start, end = sorted((self.clamp(start), self.clamp(end)), key=lambda p: (p.line, p.column))
+        start_offset, end_offset = self.offset(start), self.offset(end)
+        start_byte, old_end_byte = self._byte_offset(start_offset), self._byte_offset(end_offset)
+        start_point = self._point(start, start_byte)
+        old_end_point = self._point(end, old_end_byte)
+        new_bytes = new_text.encode("utf-8")
+        new_end_byte = start_byte + len(new_bytes)
+        breaks = new_text.count("\n")
+        if breaks:
+            new_end_point = Point(start.line + breaks, len(new_bytes) - new_bytes.rfind(b"\n") - 1)
+        else:
+            new_end_point = Point(start_point.row, start_point.column + len(new_bytes))
+        self._splice(start, end, start_offset, end_offset, new_text)
+        self._data = self._data[:start_byte] + new_bytes + self._data[old_end_byte:]
+        self.version += 1
+        if self.tree is None or self._parser is None:
+            return
+        self.tree.edit(
+            start_byte=start_byte,
+            old_end_byte=old_end_byte,
+            new_end_byte=new_end_byte,
+            start_point=start_point,
+            old_end_point=old_end_point,
+            new_end_point=new_end_point,
+        )
+        self.tree = self._parser.parse(self._data, self.tree)
+
+    def _splice(
+        self, start: Position, end: Position, start_offset: int, end_offset: int, new_text: str
+    ) -> None:
+        """Update the text and the line index for one replacement (the bytes are updated by the caller)."""
+        self._text = self._text[:start_offset] + new_text + self._text[end_offset:]
+        self._ascii = self._ascii and new_text.isascii()
+        delta = len(new_text) - (end_offset - start_offset)
+        inserted = [start_offset + i + 1 for i, char in enumerate(new_text) if char == "\n"]
+        tail = self._starts[end.line + 1 :]
+        self._starts = self._starts[: start.line + 1] + inserted + [s + delta for s in tail]
+        self._lines = None
+        self._tasks = None
+        self._source = None
+
+    def replace(self, text: str) -> None:
+        """Replace the whole text and parse it from scratch."""
+        self._set_text(text)
+        self.version += 1
+        self.tree = self._parser.parse(self._data) if self._parser else None
+
+    # -- tasks ----------------------------------------------------------------------------------------------
+
+    def _src(self) -> SourceFile | None:
+        """The parsed source the task functions read, shared until the next edit."""
+        if self.tree is None or self.language is None:
+            return None
+        if self._source is None:
+            self._source = SourceFile(
+                self._text, self.language, self.path, self.tree, self._data, self.lines()
+            )
+        return self._source
+
+    def tasks(self) -> list[Task]:
+        """Every task in the document, cached until the next edit."""
+        if self._tasks is None:
+            src = self._src()
+            self._tasks = extract_tasks(self._text, self.language, self.path, source=src) if src else []
+        return self._tasks
+
+    def task_at_line(self, line: int) -> Task | None:
+        """The task for a code action on a 1-based line: the marker on that line, else a task whose
+        function holds the line. Reads only the function around the line unless tasks are cached."""
+        if self._tasks is not None:
+            return task_at_line(self._tasks, line)
+        src = self._src()
+        if src is None:
+            return None
+        first, last = line, line
+        func = function_node_at(self.tree, self.language, Position(line - 1, 0), self._text, source=src)
+        if func is not None:
+            first, last = func.start_point[0] + 1, func.end_point[0] + 1
+        nearby = extract_tasks(
+            self._text, self.language, self.path, lines=(max(first - 3, 1), last), source=src
+        )
+        return task_at_line(nearby, line)
+
+    def task_for_selection(self, start: Position, end: Position) -> Task | None:
+        """A selection task for the selected text and its enclosing function."""
+        src = self._src()
+        if src is None:
+            return None
+        return task_for_selection(self._text, self.language, start, end, self.path, source=src)
+
+    def function_at(self, position: Position) -> Task | None:
+        """The function under a position, as hover shows it."""
+        src = self._src()
+        return function_at(self._text, self.language, position, source=src) if src else None
+
+    def complexity_at(self, position: Position) -> Complexity | None:
+        """The model-free complexity estimate of the function under a position."""
+        src = self._src()
+        if src is None:
+            return None
+        node = function_node_at(self.tree, self.language, position, self._text, source=src)
+        return estimate_node(node, self.language, self._data) if node is not None else None
