@@ -1,35 +1,96 @@
-"""The function-call harness: runs inside the child, calls the solution, prints a JSON result line."""
+"""The function-style harness: runs inside the sandbox as a standalone script (standard library only).
 
-HARNESS = r"""
-import json, sys, traceback
-_src = open(sys.argv[1], encoding="utf-8").read()
-_call, _expected = sys.argv[2], sys.argv[3]
-_ns = {"__name__": "__solution__"}
-def _norm(v):
-    if isinstance(v, tuple):
-        return [_norm(x) for x in v]
-    if isinstance(v, list):
-        return [_norm(x) for x in v]
-    if isinstance(v, dict):
-        return {repr(k): _norm(x) for k, x in v.items()}
-    if isinstance(v, float):
-        return round(v, 6)
-    return v
-try:
-    exec(compile(_src, "solution.py", "exec"), _ns)
-    _value = eval(_call, _ns)
-    try:
-        _want = eval(_expected, _ns)
-    except Exception:
-        _want = _expected
-        _value_cmp = str(_value) == _expected or repr(_value) == _expected
-    else:
-        _value_cmp = _norm(_value) == _norm(_want)
-    print("\n__VIBE_RESULT__" + json.dumps({"ok": bool(_value_cmp), "actual": repr(_value)}))
-except MemoryError:
-    print("\n__VIBE_RESULT__" + json.dumps({"error": "MemoryError", "message": "MemoryError"}))
-except RecursionError:
-    print("\n__VIBE_RESULT__" + json.dumps({"error": "RecursionError", "message": "maximum recursion depth exceeded"}))
-except BaseException as exc:
-    print("\n__VIBE_RESULT__" + json.dumps({"error": type(exc).__name__, "message": traceback.format_exception_only(exc)[-1].strip()}))
+Usage: `python harness.py SOLUTION_FILE` with a JSON request on stdin:
+`{"call": "two_sum([2, 7], 9)", "expected": "[0, 1]", "entry_point": "two_sum" | null, "tolerance": 1e-6}`.
+It runs the solution, evaluates the call in the solution's namespace, compares the value with the expected
+expression structurally and writes one JSON line to its original stdout:
+`{"ok": bool, "actual": repr}` or `{"error": ExceptionName, "message": str}`. Whatever the solution prints
+goes to stderr, so it cannot be mistaken for the result.
 """
+
+import ast
+import json
+import os
+import sys
+import traceback
+
+from compare import values_match
+
+RESULT_LIMIT = 2000
+
+
+def main(argv):
+    """Read the request, run the call, write the result line."""
+    result_channel = os.fdopen(os.dup(1), "w", encoding="utf-8")
+    os.dup2(2, 1)
+    request = json.loads(sys.stdin.read())
+    sys.stdin = open(os.devnull, encoding="utf-8")
+    try:
+        result = call_solution(argv[1], request)
+    except MemoryError:
+        result = {"error": "MemoryError", "message": "MemoryError"}
+    except RecursionError:
+        result = {"error": "RecursionError", "message": "RecursionError: maximum recursion depth exceeded"}
+    except BaseException as exc:  # noqa: BLE001 - the solution's failure is the result
+        result = {"error": type(exc).__name__, "message": describe_exception(exc)}
+    sys.stdout.flush()
+    result_channel.write(json.dumps(result) + "\n")
+    result_channel.flush()
+    return 0
+
+
+def call_solution(path, request):
+    """Execute the solution, evaluate the call and compare it with the expected value."""
+    with open(path, encoding="utf-8") as handle:
+        source = handle.read()
+    namespace = {"__name__": "__main__", "__file__": "solution.py"}
+    exec(compile(source, "solution.py", "exec"), namespace)
+    bind_callee(namespace, request["call"], request.get("entry_point"))
+    value = eval(request["call"], namespace)
+    actual = safe_repr(value)
+    try:
+        expected = eval(request["expected"], namespace)
+    except Exception:  # noqa: BLE001 - an expected output that is no expression is compared as text
+        text = request["expected"].strip()
+        return {"ok": text in (str(value), actual), "actual": actual}
+    return {"ok": values_match(value, expected, request.get("tolerance", 1e-6)), "actual": actual}
+
+
+def bind_callee(namespace, call, entry_point):
+    """Make the called name resolve: a LeetCode `Solution` method, or the entry point under another name."""
+    try:
+        node = ast.parse(call, mode="eval").body
+    except SyntaxError:
+        return
+    if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Name):
+        return
+    name = node.func.id
+    if name in namespace:
+        return
+    holder = namespace.get("Solution")
+    if isinstance(holder, type) and hasattr(holder, name):
+        namespace[name] = getattr(holder(), name)
+    elif entry_point and entry_point in namespace:
+        namespace[name] = namespace[entry_point]
+    elif isinstance(holder, type) and entry_point and hasattr(holder, entry_point):
+        namespace[name] = getattr(holder(), entry_point)
+
+
+def safe_repr(value):
+    """repr() cut to a readable length."""
+    try:
+        text = repr(value)
+    except Exception as exc:  # noqa: BLE001 - a broken __repr__ is still shown
+        text = f"<unprintable {type(value).__name__}: {exc}>"
+    return text if len(text) <= RESULT_LIMIT else text[:RESULT_LIMIT] + "..."
+
+
+def describe_exception(exc):
+    """The exception's last line, plus the solution's line where it happened."""
+    line = traceback.format_exception_only(type(exc), exc)[-1].strip()
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename == "solution.py"]
+    return f"{line} (solution.py line {frames[-1].lineno})" if frames else line
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

@@ -1,30 +1,72 @@
-"""The judge: runs a program on tests in a child process with limits and returns a Report."""
+"""The judge: runs a program on tests inside the sandbox and turns what the shim saw into verdicts."""
 
 from __future__ import annotations
 
 import json
 import os
-import resource
+import shutil
+import signal
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
-from sandbox.harness import HARNESS
+from sandbox import cpp
+from sandbox.compare import tokens_match
+from sandbox.isolation import (
+    NOBODY,
+    WORK,
+    Level,
+    Mount,
+    choose,
+    interpreter_prefixes,
+    nobody_can_run,
+    strong_command,
+)
 from sandbox.verdicts import Limits, Report, TestCase, TestResult, Verdict, overall
 
-RESULT_TAG = "__VIBE_RESULT__"
+HERE = Path(__file__).resolve().parent
+SCRIPTS = ("shim.py", "harness.py", "compare.py")
+LANGUAGES = ("python", "cpp")
+STYLES = ("function", "stdin")
+MEMORY_MARKERS = ("MemoryError", "std::bad_alloc", "Cannot allocate memory", "out of memory")
+FILE_MARKERS = ("File too large", "No space left on device", "Disk quota exceeded")
+SHIM_SLACK_S = 10.0
+STACK_CAP = 64 * 1024 * 1024
+MIB = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Run:
+    """One program run the shim performs: its command line and the file fed to its stdin."""
+
+    argv: list[str]
+    stdin: str | None
 
 
 class Judge:
-    """Runs code on tests and gives verdicts."""
+    """Runs code on tests and gives verdicts; safe to call from several threads at once."""
 
-    def __init__(self, limits: Limits | None = None, python: str | None = None) -> None:
+    def __init__(
+        self,
+        limits: Limits | None = None,
+        python: str | None = None,
+        isolation: str = "auto",
+        cache_dir: str | Path | None = None,
+    ) -> None:
+        """Choose the isolation level now (raising IsolationUnavailable rather than going weaker)."""
         self.limits = limits or Limits()
         self.python = python or sys.executable
-        self.isolation = "rlimits"
+        self.level: Level = choose(isolation)
+        self.isolation = self.level.label
+        self.python_as_root = False
+        if os.geteuid() == 0 and self.level.name == "fallback" and not nobody_can_run(self.python):
+            # uid 65534 cannot reach this interpreter: Python programs stay root, so forking is refused.
+            self.python_as_root = True
+            self.isolation += ", Python as root without fork: uid 65534 cannot run the interpreter"
+        self.compiler = cpp.Compiler(self, Path(cache_dir) if cache_dir else cpp.default_cache_dir())
 
     def run(
         self,
@@ -34,98 +76,343 @@ class Judge:
         language: str = "python",
         style: str = "function",
         limits: Limits | None = None,
+        entry_point: str | None = None,
+        float_tolerance: float = 1e-6,
     ) -> Report:
         """Run the code on every test; the first non-AC test decides the overall verdict."""
         limits = limits or self.limits
-        if language != "python":
-            return Report(
-                Verdict.IE, isolation=self.isolation, message=f"the judge cannot run {language} yet"
-            )
-        results = []
-        with tempfile.TemporaryDirectory(prefix="vibe-judge-") as work:
-            solution = Path(work, "solution.py")
-            solution.write_text(code, encoding="utf-8")
-            harness = Path(work, "harness.py")
-            harness.write_text(HARNESS, encoding="utf-8")
-            for test in tests:
-                results.append(self._run_one(work, solution, harness, test, style, limits))
+        if language not in LANGUAGES or style not in STYLES:
+            return self._internal(f"the judge runs {'/'.join(LANGUAGES)} in {'/'.join(STYLES)} style only")
+        if not tests:
+            return self._internal("there are no tests to run")
+        with tempfile.TemporaryDirectory(prefix="vibe-judge-") as folder:
+            job = Path(folder)
+            os.chmod(job, 0o755)
+            if language == "cpp":
+                return self._run_cpp(job, code, tests, style, limits, entry_point, float_tolerance)
+            write(job / "solution.py", code)
+            runs = [
+                self._python_run(job, i, test, style, entry_point, float_tolerance)
+                for i, test in enumerate(tests)
+            ]
+            raws = self.execute(job, runs, limits)
+        results = [
+            classify(raw, test, style, limits, float_tolerance) for raw, test in zip(raws, tests, strict=True)
+        ]
         return Report(overall(results), results, isolation=self.isolation)
 
-    def _run_one(
-        self, work: str, solution: Path, harness: Path, test: TestCase, style: str, limits: Limits
-    ) -> TestResult:
-        """Run one test in a child process and classify what happened."""
+    def _run_cpp(
+        self,
+        job: Path,
+        code: str,
+        tests: Sequence[TestCase],
+        style: str,
+        limits: Limits,
+        entry_point: str | None,
+        tolerance: float,
+    ) -> Report:
+        """Compile (or reuse the cached binary), then run it on every test."""
         if style == "function":
-            argv = [self.python, "-I", str(harness), str(solution), test.input, test.output]
-            stdin = ""
+            harnessed = cpp.function_program(code, tests, entry_point)
+            if isinstance(harnessed, str):
+                return self._internal(harnessed)
+            code, requests = harnessed
         else:
-            argv = [self.python, "-I", str(solution)]
-            stdin = test.input
-        start = time.monotonic()
-        try:
-            proc = subprocess.run(
-                argv,
-                input=stdin,
-                capture_output=True,
-                text=True,
-                cwd=work,
-                timeout=limits.wall_s,
-                preexec_fn=lambda: _apply_limits(limits),
-                env={"PATH": "/usr/bin:/bin", "PYTHONHASHSEED": "0"},
+            requests = [test.input for test in tests]
+        binary = self.compiler.compile(code)
+        if binary.error is not None:
+            return Report(
+                Verdict.CE, isolation=self.isolation, compile_output=binary.error, message="compile error"
             )
-        except subprocess.TimeoutExpired:
-            wall = (time.monotonic() - start) * 1000
-            return TestResult(test.name, Verdict.TLE, wall_ms=wall, expected=test.output, input=test.input)
-        wall = (time.monotonic() - start) * 1000
-        usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-        result = TestResult(
-            test.name, Verdict.AC, wall_ms=wall, time_ms=wall, memory_mb=usage.ru_maxrss / 1024
-        )
-        result.expected, result.input = test.output, test.input
-        if proc.returncode < 0 and -proc.returncode in (24,):  # SIGXCPU
-            result.verdict = Verdict.TLE
-            return result
+        shutil.copy(binary.path, job / "prog")
+        os.chmod(job / "prog", 0o755)
+        runs = []
+        for index, request in enumerate(requests):
+            write(job / f"{index}.in", request)
+            runs.append(Run([self.inside(job, "prog")], self.inside(job, f"{index}.in")))
+        raws = self.execute(job, runs, limits)
         if style == "function":
-            return _classify_function(proc, result)
-        if proc.returncode != 0:
-            result.verdict = Verdict.MLE if "MemoryError" in proc.stderr else Verdict.RE
-            result.message = (
-                proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else f"exit {proc.returncode}"
-            )
-            return result
-        result.actual = proc.stdout
-        if proc.stdout.split() != test.output.split():
-            result.verdict = Verdict.WA
-        return result
+            results = [
+                cpp.classify_function(raw, test, limits, tolerance)
+                for raw, test in zip(raws, tests, strict=True)
+            ]
+        else:
+            results = [
+                classify(raw, test, style, limits, tolerance) for raw, test in zip(raws, tests, strict=True)
+            ]
+        return Report(overall(results), results, isolation=self.isolation, compile_output=binary.warnings)
 
+    def _python_run(
+        self, job: Path, index: int, test: TestCase, style: str, entry_point: str | None, tolerance: float
+    ) -> Run:
+        """The command line and stdin file for one Python test."""
+        flags = ["-E", "-s", "-B"]
+        if style == "stdin":
+            write(job / f"{index}.in", test.input)
+            argv = [self.python, *flags, self.inside(job, "solution.py")]
+        else:
+            request = {
+                "call": test.input,
+                "expected": test.output,
+                "entry_point": entry_point,
+                "tolerance": tolerance,
+            }
+            write(job / f"{index}.in", json.dumps(request))
+            argv = [self.python, *flags, self.script("harness.py"), self.inside(job, "solution.py")]
+        return Run(argv, self.inside(job, f"{index}.in"))
 
-def _classify_function(proc: subprocess.CompletedProcess, result: TestResult) -> TestResult:
-    """Read the harness's result line and turn it into a verdict."""
-    line = next((ln for ln in reversed(proc.stdout.splitlines()) if ln.startswith(RESULT_TAG)), None)
-    if line is None:
-        result.verdict = Verdict.RE
-        result.message = (
-            proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else f"exit {proc.returncode}"
+    def _internal(self, message: str) -> Report:
+        """A report for a failure of the judge (or of the request) itself."""
+        return Report(Verdict.IE, isolation=self.isolation, message=message)
+
+    def inside(self, job: Path, name: str) -> str:
+        """The path of a job file as the sandboxed program sees it."""
+        return f"/job/{name}" if self.level.name == "strong" else str(job / name)
+
+    def script(self, name: str) -> str:
+        """The path of one of the judge's own scripts as the sandbox sees it."""
+        return f"/judge/{name}" if self.level.name == "strong" else str(HERE / name)
+
+    def execute(
+        self,
+        job: Path,
+        runs: list[Run],
+        limits: Limits,
+        *,
+        writable: Path | None = None,
+        python: str | None = None,
+    ) -> list[dict]:
+        """Run every program in the sandbox through the shim; one raw result per run, in order.
+
+        A program that kills the shim loses its own test (RE); the remaining runs start a fresh sandbox.
+        """
+        raws: list[dict] = []
+        while len(raws) < len(runs):
+            batch = runs[len(raws) :]
+            got, failure = self._execute_batch(job, batch, limits, writable, python or self.python)
+            raws.extend(got)
+            for raw in got:
+                raw["cpu_limit_s"] = limits.time_s
+            if len(raws) < len(runs):
+                if failure is None or not failure.get("killed_monitor"):
+                    reason = failure["internal"] if failure else "the sandbox stopped without a result"
+                    raws.extend(internal_raw(reason) for _ in range(len(runs) - len(raws)))
+                else:
+                    raws.append(failure)
+        return raws
+
+    def _execute_batch(
+        self, job: Path, runs: list[Run], limits: Limits, writable: Path | None, python: str
+    ) -> tuple[list[dict], dict | None]:
+        """Start one shim for the runs; return its results and, where it ended early, what ended it."""
+        spec_path = job / "spec.json"
+        work = self._work_folder(job)
+        as_root = self.python_as_root and runs[0].argv[0] == python
+        spec = self._spec(runs, limits, work, writable, as_root)
+        write(spec_path, json.dumps(spec))
+        argv = self._shim_command(job, spec_path, limits, writable, python)
+        budget = sum(limits.wall_s for _ in runs) + SHIM_SLACK_S
+        proc = subprocess.Popen(
+            argv,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            start_new_session=True,
         )
+        try:
+            out, err = proc.communicate(timeout=budget)
+        except subprocess.TimeoutExpired:
+            kill_group(proc)
+            out, err = proc.communicate()
+        raws = [
+            json.loads(line) for line in out.decode("utf-8", "replace").splitlines() if line.startswith("{")
+        ]
+        if len(raws) >= len(runs):
+            return raws[: len(runs)], None
+        return raws, self._early_end(proc.returncode, err.decode("utf-8", "replace"))
+
+    def _early_end(self, returncode: int, stderr: str) -> dict:
+        """What to record for the run during which the shim ended without writing its result."""
+        killed = returncode < 0 or (self.level.name == "strong" and returncode > 128)
+        if killed:
+            raw = internal_raw("the program killed the judge's monitor process")
+            raw["killed_monitor"] = True
+            return raw
+        last = stderr.strip().splitlines()[-1] if stderr.strip() else f"exit status {returncode}"
+        return internal_raw(f"the sandbox failed: {last}")
+
+    def _work_folder(self, job: Path) -> str:
+        """The program's writable working folder: a private tmpfs in strong mode, a job subfolder else."""
+        if self.level.name == "strong":
+            return WORK
+        work = job / "work"
+        work.mkdir(exist_ok=True)
+        if os.geteuid() == 0:
+            os.chown(work, NOBODY, NOBODY)
+        return str(work)
+
+    def _spec(self, runs: list[Run], limits: Limits, work: str, writable: Path | None, as_root: bool) -> dict:
+        """The shim's instructions."""
+        strong = self.level.name == "strong"
+        root = os.geteuid() == 0 and not as_root
+        output_dir = "/out" if strong else str(writable) if writable else None
+        return {
+            "tests": [{"argv": run.argv, "stdin": run.stdin} for run in runs],
+            "env": {
+                "PATH": "/usr/bin:/bin",
+                "LANG": "C.UTF-8",
+                "HOME": work,
+                "TMPDIR": "/tmp" if strong else work,
+            },
+            "cwd": output_dir if writable else work,
+            "clean": [work, "/tmp"] if strong else [work],
+            "limits": shim_limits(limits),
+            "uid": NOBODY if root else None,
+            "gid": NOBODY if root else None,
+            "sweep": "namespace" if strong else "descendants",
+            "seccomp": {"judge_pid": os.getpid(), "no_fork": as_root} if self.level.seccomp else None,
+        }
+
+    def _shim_command(
+        self, job: Path, spec: Path, limits: Limits, writable: Path | None, python: str
+    ) -> list[str]:
+        """The command line that starts the shim at the chosen isolation level."""
+        shim_python = shim_interpreter()
+        if self.level.name != "strong":
+            return [sys.executable, "-E", "-s", "-B", str(HERE / "shim.py"), str(spec)]
+        mounts = [Mount(str(job), "/job")]
+        mounts += [Mount(str(HERE / name), f"/judge/{name}") for name in SCRIPTS]
+        prefixes = set(interpreter_prefixes(python)) | set(interpreter_prefixes(shim_python))
+        mounts += [Mount(prefix, prefix) for prefix in sorted(prefixes)]
+        if writable is not None:
+            mounts.append(Mount(str(writable), "/out", writable=True))
+        size = max(limits.file_mb, 1) * MIB
+        argv = [shim_python, "-E", "-s", "-S", "-B", "/judge/shim.py", "/job/spec.json"]
+        return strong_command(self.level, mounts, size, size, argv)
+
+
+def shim_interpreter() -> str:
+    """The interpreter that runs the shim: the judge's own base interpreter (standard library only)."""
+    base = getattr(sys, "_base_executable", None) or sys.executable
+    return base if os.path.exists(base) else sys.executable
+
+
+def shim_limits(limits: Limits) -> dict:
+    """The limits in the units the shim applies them."""
+    memory = limits.memory_mb * MIB
+    return {
+        "cpu_s": limits.time_s,
+        "wall_s": limits.wall_s,
+        "memory_bytes": memory,
+        "output_bytes": limits.output_mb * MIB,
+        "nproc": limits.processes,
+        "fsize_bytes": limits.file_mb * MIB,
+        "nofile": limits.open_files,
+        "stack_bytes": min(memory, STACK_CAP),
+    }
+
+
+def internal_raw(message: str) -> dict:
+    """A raw result standing for a run the shim could not report on."""
+    return {"internal": message}
+
+
+def classify(raw: dict, test: TestCase, style: str, limits: Limits, tolerance: float) -> TestResult:
+    """Turn one raw shim result into a verdict for a Python or stdin-style test."""
+    result = base_result(raw, test)
+    if result.verdict is not Verdict.AC:
         return result
-    data = json.loads(line[len(RESULT_TAG) :])
+    if style == "function":
+        return classify_function_result(raw, result)
+    result.actual = raw["stdout"]
+    if raw["exit"] != 0:
+        result.verdict = Verdict.RE
+        result.message = exit_message(raw)
+    elif not tokens_match(raw["stdout"], test.output, tolerance):
+        result.verdict = Verdict.WA
+        result.message = "wrong answer"
+    return result
+
+
+def base_result(raw: dict, test: TestCase) -> TestResult:
+    """Verdicts every program shares (IE, OLE, TLE, MLE, a signal), or AC as a placeholder to refine."""
+    result = TestResult(test.name, Verdict.AC, input=test.input, expected=test.output)
+    if "internal" in raw:
+        killed = raw.get("killed_monitor", False)
+        result.verdict, result.message = (Verdict.RE if killed else Verdict.IE), raw["internal"]
+        return result
+    result.time_ms, result.wall_ms = raw["cpu_s"] * 1000, raw["wall_s"] * 1000
+    result.memory_mb = raw["maxrss_kb"] / 1024
+    limits_hit = resource_verdict(raw)
+    if limits_hit is not None:
+        result.verdict, result.message = limits_hit
+    elif raw.get("exec_error"):
+        result.verdict, result.message = Verdict.IE, f"could not start the program: {raw['exec_error']}"
+    elif raw["signal"] is not None:
+        result.verdict, result.message = Verdict.RE, exit_message(raw)
+    return result
+
+
+def resource_verdict(raw: dict) -> tuple[Verdict, str] | None:
+    """OLE, TLE or MLE where the run hit one of those limits, else None."""
+    stderr, failed = raw["stderr"], raw["exit"] != 0
+    cpu_limit = raw.get("cpu_limit_s")
+    if raw["ole"] or (failed and any(m in stderr for m in FILE_MARKERS)) or raw["signal"] == signal.SIGXFSZ:
+        return Verdict.OLE, "output limit exceeded"
+    if raw["wall_exceeded"]:
+        return Verdict.TLE, "wall-clock time limit exceeded"
+    if raw["signal"] == signal.SIGXCPU or (cpu_limit is not None and raw["cpu_s"] > cpu_limit):
+        return Verdict.TLE, "CPU time limit exceeded"
+    if failed and (any(m in stderr for m in MEMORY_MARKERS) or raw["signal"] == signal.SIGKILL):
+        return Verdict.MLE, "memory limit exceeded"
+    return None
+
+
+def classify_function_result(raw: dict, result: TestResult) -> TestResult:
+    """Read the harness's result line and turn it into a verdict."""
+    line = raw["stdout"].strip().splitlines()[-1] if raw["stdout"].strip() else ""
+    try:
+        data = json.loads(line)
+    except ValueError:
+        result.verdict = Verdict.RE
+        result.message = exit_message(raw)
+        return result
     if "error" in data:
         result.verdict = Verdict.MLE if data["error"] == "MemoryError" else Verdict.RE
         result.message = data["message"]
         return result
     result.actual = data["actual"]
     if not data["ok"]:
-        result.verdict = Verdict.WA
+        result.verdict, result.message = Verdict.WA, "wrong answer"
     return result
 
 
-def _apply_limits(limits: Limits) -> None:
-    """Set rlimits in the child before exec."""
-    os.setsid()
-    cpu = max(1, int(limits.time_s + 0.999))
-    resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
-    mem = limits.memory_mb * 1024 * 1024
-    resource.setrlimit(resource.RLIMIT_AS, (mem, mem))
-    fsize = limits.file_mb * 1024 * 1024
-    resource.setrlimit(resource.RLIMIT_FSIZE, (fsize, fsize))
-    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+def exit_message(raw: dict) -> str:
+    """The last line of stderr, else the signal or exit status."""
+    if raw["signal"] is not None:
+        try:
+            name = signal.Signals(raw["signal"]).name
+        except ValueError:
+            name = f"signal {raw['signal']}"
+        return f"killed by {name}" + (f": {last_line(raw['stderr'])}" if raw["stderr"].strip() else "")
+    return last_line(raw["stderr"]) or f"exit status {raw['exit']}"
+
+
+def last_line(text: str) -> str:
+    """The last non-empty line of a text."""
+    lines = [line for line in text.strip().splitlines() if line.strip()]
+    return lines[-1].strip() if lines else ""
+
+
+def kill_group(proc: subprocess.Popen) -> None:
+    """Kill a started sandbox with everything in its session."""
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except OSError:
+        proc.kill()
+
+
+def write(path: Path, text: str) -> None:
+    """Write a job file readable by the sandboxed program."""
+    path.write_text(text, encoding="utf-8")
+    os.chmod(path, 0o644)

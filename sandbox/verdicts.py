@@ -42,6 +42,8 @@ class TestCase:
     """One test. For `function` style, `input` is a call expression and `output` the expected value's
     expression; for `stdin` style, the raw input and expected output text."""
 
+    __test__ = False  # not a pytest test class
+
     name: str
     input: str
     output: str
@@ -49,13 +51,15 @@ class TestCase:
 
 @dataclass
 class TestResult:
-    """What one test gave."""
+    """What one test gave: the verdict, resources used, and what is needed to show a failing example."""
+
+    __test__ = False  # not a pytest test class
 
     name: str
     verdict: Verdict
-    time_ms: float = 0.0
+    time_ms: float = 0.0  # CPU time
     wall_ms: float = 0.0
-    memory_mb: float = 0.0
+    memory_mb: float = 0.0  # peak resident memory
     expected: str = ""
     actual: str = ""
     message: str = ""
@@ -69,6 +73,16 @@ class TestResult:
             "time_ms": round(self.time_ms, 1),
             "memory_mb": round(self.memory_mb, 1),
         }
+
+    def describe(self) -> str:
+        """A short human account of a failing test: input, expected, actual and the message."""
+        lines = [f"{self.name}: {self.verdict.value}"]
+        if self.message:
+            lines.append(f"  {self.message}")
+        for label, text in (("input", self.input), ("expected", self.expected), ("actual", self.actual)):
+            if text and self.verdict is not Verdict.AC:
+                lines.append(f"  {label}: {_clip(text)}")
+        return "\n".join(lines)
 
 
 @dataclass
@@ -108,3 +122,9 @@ class Report:
 def overall(tests: list[TestResult]) -> Verdict:
     """Return the first non-AC verdict in test order, or AC."""
     return next((t.verdict for t in tests if t.verdict is not Verdict.AC), Verdict.AC)
+
+
+def _clip(text: str, limit: int = 300) -> str:
+    """One line of at most `limit` characters."""
+    flat = text.strip().replace("\n", "\\n")
+    return flat if len(flat) <= limit else flat[:limit] + "..."
