@@ -1,16 +1,32 @@
-"""The engine: one worker thread owns the model; jobs queue by priority, stream, and can be cancelled."""
+"""The engine: one worker thread owns the model; jobs queue by priority, stream, and can be cancelled.
+
+Status (`on_status(state, detail)`) goes idle -> loading -> ready <-> generating, or error when loading fails.
+While generating, the detail carries the speed ("123 tokens/s"), at most once a second.
+"""
 
 from __future__ import annotations
 
 import itertools
 import queue
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from enum import IntEnum
 
-from codegen.backends.base import Backend, BackendError, GenerationParams, ModelConfig, OnText, make_backend
+from codegen.backends.base import (
+    Backend,
+    BackendError,
+    GenerationParams,
+    ModelConfig,
+    OnCandidate,
+    OnText,
+    is_out_of_memory,
+    make_backend,
+)
+
+STATUS_INTERVAL_S = 1.0
 
 
 class Priority(IntEnum):
@@ -27,24 +43,59 @@ class Cancelled(Exception):
 
 @dataclass
 class Job:
-    """A queued generation: its future, its cancel flag and a count of streamed pieces."""
+    """A queued generation: its future, its cancel flag, and how fast it streams."""
 
-    kind: str  # "chat" or "complete"
+    kind: str  # "chat", "complete", "load" or "reload"
     payload: dict
     priority: Priority = Priority.BACKGROUND
     on_text: OnText | None = None
+    on_candidate: OnCandidate | None = None
     future: Future = field(default_factory=Future)
-    tokens: int = 0
+    tokens: int = 0  # tokens generated so far, over all candidates
+    notes: list[str] = field(default_factory=list)  # e.g. fewer candidates after running out of memory
+    winner: int | None = None  # the candidate on_candidate accepted
+    started_at: float | None = None
+    first_token_at: float | None = None
+    finished_at: float | None = None
     _cancel: threading.Event = field(default_factory=threading.Event)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def cancel(self) -> None:
-        """Stop the job: dropped if still queued, stopped at the next step if running."""
-        self._cancel.set()
+        """Stop the job: resolved with Cancelled at once if still queued, stopped at the next step if running."""
+        with self._lock:
+            self._cancel.set()
+            if self.started_at is None and not self.future.done():
+                self.future.set_exception(Cancelled())
 
     @property
     def cancelled(self) -> bool:
         """Whether cancel() was called."""
         return self._cancel.is_set()
+
+    @property
+    def tokens_per_second(self) -> float:
+        """Generated tokens per second since the first token (0 before two tokens exist)."""
+        if self.first_token_at is None:
+            return 0.0
+        elapsed = (self.finished_at or time.monotonic()) - self.first_token_at
+        return (self.tokens - 1) / elapsed if elapsed > 0 and self.tokens > 1 else 0.0
+
+    @property
+    def time_to_first_token(self) -> float | None:
+        """Seconds from the start of the job to its first token."""
+        if self.first_token_at is None or self.started_at is None:
+            return None
+        return self.first_token_at - self.started_at
+
+    def _start(self) -> bool:
+        """Mark the job running; False when it was cancelled first."""
+        with self._lock:
+            if self.cancelled or self.future.done():
+                if not self.future.done():
+                    self.future.set_exception(Cancelled())
+                return False
+            self.started_at = time.monotonic()
+            return self.future.set_running_or_notify_cancel()
 
 
 class Engine:
@@ -64,6 +115,7 @@ class Engine:
         self._backend: Backend | None = None
         self._load_error: BackendError | None = None
         self.state = "idle"
+        self.tokens_per_second = 0.0  # of the last job that generated
         self._thread = threading.Thread(target=self._run, name="vibethinker-engine", daemon=True)
         self._thread.start()
 
@@ -73,9 +125,16 @@ class Engine:
         params: GenerationParams,
         priority: Priority = Priority.BACKGROUND,
         on_text: OnText | None = None,
+        on_candidate: OnCandidate | None = None,
     ) -> Job:
-        """Queue a chat generation of `params.n` replies; the job's future gives the list of replies."""
-        return self._submit(Job("chat", {"messages": messages, "params": params}, priority, on_text))
+        """Queue a chat generation of `params.n` replies; the job's future gives the list of replies.
+
+        `on_text(index, text)` streams non-empty text; `on_candidate(index, reply)` is called (on the worker
+        thread) as each candidate finishes, and returning True ends the others early. The list can be shorter
+        than `params.n` when memory held fewer (see `job.notes`).
+        """
+        payload = {"messages": messages, "params": params}
+        return self._submit(Job("chat", payload, priority, on_text, on_candidate))
 
     def complete(
         self,
@@ -88,6 +147,10 @@ class Engine:
         payload = {"prefix": prefix, "max_new_tokens": max_new_tokens, "stop": stop}
         return self._submit(Job("complete", payload, priority))
 
+    def load(self) -> Job:
+        """Load (and warm up) the model now rather than on the first request; the future gives None."""
+        return self._submit(Job("load", {}, Priority.INTERACTIVE))
+
     def reload(self, config: ModelConfig) -> None:
         """Use another model from the next job on (the old one is freed first)."""
         self._queue.put((-1, next(self._order), Job("reload", {"config": config}, Priority.INTERACTIVE)))
@@ -98,10 +161,12 @@ class Engine:
         self._thread.join(timeout=10)
 
     def _submit(self, job: Job) -> Job:
+        """Put a job on the queue by priority, first come first served within one priority."""
         self._queue.put((int(job.priority), next(self._order), job))
         return job
 
     def _set_state(self, state: str, detail: str = "") -> None:
+        """Record the state and tell the listener."""
         self.state = state
         self._on_status(state, detail)
 
@@ -113,52 +178,123 @@ class Engine:
             raise self._load_error
         self._set_state("loading", self.config.name)
         try:
-            self._backend = self._factory(self.config)
+            backend = self._factory(self.config)
+            warm_up = getattr(backend, "warm_up", None)
+            if warm_up is not None:
+                warm_up(lambda detail: self._set_state("loading", detail))
         except BackendError as exc:
             self._load_error = exc
             self._set_state("error", str(exc))
             raise
+        self._backend = backend
         self._set_state("ready", self.config.name)
-        return self._backend
+        return backend
+
+    def _free_backend(self) -> None:
+        """Close the current backend, if any."""
+        if self._backend is not None:
+            self._backend.close()
+        self._backend = None
 
     def _run(self) -> None:
+        """The worker: take jobs by priority and run them one at a time until close()."""
         while True:
             _, _, job = self._queue.get()
             if job is None:
-                if self._backend is not None:
-                    self._backend.close()
+                self._free_backend()
                 return
             if job.kind == "reload":
-                if self._backend is not None:
-                    self._backend.close()
-                self._backend, self._load_error = None, None
+                self._free_backend()
+                self._load_error = None
                 self.config = job.payload["config"]
                 self._set_state("idle", self.config.name)
                 continue
-            if job.cancelled:
-                job.future.set_exception(Cancelled())
-                continue
-            if not job.future.set_running_or_notify_cancel():
+            if not job._start():
                 continue
             try:
                 job.future.set_result(self._execute(job))
             except BaseException as exc:  # noqa: BLE001 - every failure goes to the caller
                 job.future.set_exception(Cancelled() if job.cancelled else exc)
             finally:
+                job.finished_at = time.monotonic()
+                if job.tokens > 1:
+                    self.tokens_per_second = job.tokens_per_second
                 if self._backend is not None:
-                    self._set_state("ready", self.config.name)
+                    detail = self.config.name
+                    if job.tokens > 1:
+                        detail += f" · {job.tokens_per_second:.0f} tokens/s"
+                    self._set_state("ready", detail)
 
     def _execute(self, job: Job):
+        """Run one job on the backend."""
         backend = self._ensure_backend()
+        if job.kind == "load":
+            return None
         self._set_state("generating", job.kind)
+        on_text = self._stream_to(job)
+        p = job.payload
+        if job.kind == "chat":
+            return self._chat_with_fewer_on_oom(backend, job, p["messages"], p["params"], on_text)
+        return backend.complete(p["prefix"], p["max_new_tokens"], p["stop"], lambda: job.cancelled)
+
+    def _stream_to(self, job: Job) -> OnText:
+        """The backend's per-token callback for a job: counts tokens, reports speed, forwards text."""
+        last_report = [time.monotonic()]
 
         def on_text(index: int, text: str) -> None:
+            now = time.monotonic()
+            if job.first_token_at is None:
+                job.first_token_at = now
             job.tokens += 1
-            if job.on_text:
+            if now - last_report[0] >= STATUS_INTERVAL_S:
+                last_report[0] = now
+                self._set_state("generating", f"{job.tokens_per_second:.0f} tokens/s")
+            if text and job.on_text:
                 job.on_text(index, text)
 
-        if job.kind == "chat":
-            p = job.payload
-            return backend.chat(p["messages"], p["params"], on_text, lambda: job.cancelled)
-        p = job.payload
-        return backend.complete(p["prefix"], p["max_new_tokens"], p["stop"], lambda: job.cancelled)
+        return on_text
+
+    def _chat_with_fewer_on_oom(
+        self, backend: Backend, job: Job, messages, params: GenerationParams, on_text
+    ):
+        """Run a chat; on out-of-memory retry with half the candidates, down to one."""
+        n = params.n
+        while True:
+            try:
+                replies = self._chat_once(backend, job, messages, replace_n(params, n), on_text)
+            except Exception as exc:
+                if not is_out_of_memory(exc) or job.cancelled:
+                    raise
+                if n <= 1:
+                    raise BackendError(
+                        "The GPU ran out of memory even for one candidate; lower `generation.maxNewTokens`, "
+                        "set `model.quantization` to 8bit or 4bit, or set `model.device` to cpu."
+                    ) from exc
+                n = max(1, n // 2)
+                job.notes.append(f"out of GPU memory: retried with {n} candidate(s) instead of {params.n}")
+                self._set_state("generating", job.notes[-1])
+                continue
+            if len(replies) < n and job.winner is None:
+                job.notes.append(f"GPU memory held {len(replies)} candidate(s) instead of {params.n}")
+            return replies
+
+    def _chat_once(self, backend: Backend, job: Job, messages, params: GenerationParams, on_text):
+        """One chat call on the backend, passing on_candidate only when the job has one."""
+        should_stop = lambda: job.cancelled  # noqa: E731
+        if job.on_candidate is None:
+            return backend.chat(messages, params, on_text, should_stop)
+
+        def on_candidate(index: int, text: str) -> bool:
+            if job.winner is None and job.on_candidate(index, text):
+                job.winner = index
+                return True
+            return False
+
+        return backend.chat(messages, params, on_text, should_stop, on_candidate=on_candidate)
+
+
+def replace_n(params: GenerationParams, n: int) -> GenerationParams:
+    """The same parameters with another number of candidates."""
+    from dataclasses import replace
+
+    return params if params.n == n else replace(params, n=n)

@@ -8,9 +8,12 @@ from typing import Protocol
 
 DEFAULT_MODEL = "WeiboAI/VibeThinker-1.5B"
 
-# on_text(candidate_index, new_text): streaming callback; should_stop(): polled every step.
+# on_text(candidate_index, new_text): streaming callback, called once per generated token (text may be "").
 OnText = Callable[[int, str], None]
+# should_stop(): polled every decoding step.
 ShouldStop = Callable[[], bool]
+# on_candidate(candidate_index, full_reply): called as each candidate finishes; True ends the others early.
+OnCandidate = Callable[[int, str], bool]
 
 
 class BackendError(Exception):
@@ -19,7 +22,7 @@ class BackendError(Exception):
 
 @dataclass(frozen=True)
 class ModelConfig:
-    """Which model to run and where."""
+    """Which model to run and where (new fields go at the end: callers build it positionally)."""
 
     backend: str = "transformers"  # "transformers" or "openai"
     name: str = DEFAULT_MODEL  # Hugging Face id or local folder (transformers); model name (openai)
@@ -29,18 +32,27 @@ class ModelConfig:
     dtype: str = "auto"  # auto, bfloat16, float16, float32
     quantization: str = "none"  # none, 8bit, 4bit
     timeout_s: float = 600.0  # openai backend: per request
+    decoder: str = "auto"  # auto (fast loop on cuda/cpu, model.generate on mps), fast, generate
+    compile: bool = (
+        True  # cuda only: compile the decode step with CUDA graphs (torch.compile reduce-overhead)
+    )
+    warmup_candidates: int = 4  # cuda only: also compile and warm up this batch size at load (besides 1)
+    warmup_tokens: int = 8192  # cuda only: the prompt + new tokens the warm-up sizes the KV cache for
 
 
 @dataclass(frozen=True)
 class GenerationParams:
-    """How to sample."""
+    """How to sample (new fields go at the end: callers build it positionally)."""
 
     max_new_tokens: int = 8192
     temperature: float = 0.6
     top_p: float = 0.95
     n: int = 1  # candidates
-    thinking_budget: int = 4096  # tokens of reasoning before the answer is forced
+    thinking_budget: int = 4096  # tokens of reasoning before the answer is forced; 0 turns the budget off
     seed: int | None = None
+    prompt_lookup_num_tokens: int = (
+        0  # >0: draft this many tokens from the prompt (edits that copy the input)
+    )
 
 
 class Backend(Protocol):
@@ -54,8 +66,13 @@ class Backend(Protocol):
         params: GenerationParams,
         on_text: OnText | None = None,
         should_stop: ShouldStop | None = None,
+        on_candidate: OnCandidate | None = None,
     ) -> list[str]:
-        """Return `params.n` assistant replies to the messages, streaming text as it comes."""
+        """Return up to `params.n` assistant replies, streaming text as it comes.
+
+        Fewer than `params.n` come back when memory only holds fewer, or when `on_candidate` accepted one early
+        (then the unfinished replies are returned as far as they got).
+        """
         ...
 
     def complete(
@@ -71,6 +88,13 @@ class Backend(Protocol):
     def close(self) -> None:
         """Free the model's memory and connections."""
         ...
+
+
+def is_out_of_memory(exc: BaseException) -> bool:
+    """Whether an exception is an accelerator out-of-memory error (torch.cuda.OutOfMemoryError and kin)."""
+    if type(exc).__name__ == "OutOfMemoryError":
+        return True
+    return isinstance(exc, RuntimeError) and "out of memory" in str(exc).lower()
 
 
 def make_backend(config: ModelConfig) -> Backend:

@@ -6,7 +6,7 @@ import json
 
 import httpx
 
-from codegen.backends.base import BackendError, GenerationParams, ModelConfig, OnText, ShouldStop
+from codegen.backends.base import BackendError, GenerationParams, ModelConfig, OnCandidate, OnText, ShouldStop
 
 
 class OpenAIBackend:
@@ -28,8 +28,12 @@ class OpenAIBackend:
         params: GenerationParams,
         on_text: OnText | None = None,
         should_stop: ShouldStop | None = None,
+        on_candidate: OnCandidate | None = None,
     ) -> list[str]:
-        """Ask for `params.n` replies in one streamed request."""
+        """Ask for `params.n` replies in one streamed request; a True from `on_candidate` closes the stream.
+
+        The thinking budget is not enforced here (the server decides); prompt lookup is the server's business.
+        """
         body = {
             "model": self.config.name,
             "messages": messages,
@@ -42,15 +46,30 @@ class OpenAIBackend:
         if params.seed is not None:
             body["seed"] = params.seed
         replies = [""] * params.n
+        finished: set[int] = set()
         for chunk in self._stream("/chat/completions", body, should_stop):
-            for choice in chunk.get("choices", []):
-                index = int(choice.get("index", 0))
-                delta = (choice.get("delta") or {}).get("content") or ""
-                if 0 <= index < params.n and delta:
-                    replies[index] += delta
-                    if on_text:
-                        on_text(index, delta)
+            if self._take_chat_chunk(chunk, replies, finished, on_text, on_candidate):
+                break
         return replies
+
+    def _take_chat_chunk(self, chunk: dict, replies, finished, on_text, on_candidate) -> bool:
+        """Add one streamed chunk to the replies; True when on_candidate accepted a finished reply."""
+        for choice in chunk.get("choices") or []:
+            if not isinstance(choice, dict):
+                continue
+            index = _int(choice.get("index", 0))
+            if index is None or not 0 <= index < len(replies) or index in finished:
+                continue
+            delta = (choice.get("delta") or {}).get("content") or ""
+            if isinstance(delta, str) and delta:
+                replies[index] += delta
+                if on_text:
+                    on_text(index, delta)
+            if choice.get("finish_reason"):
+                finished.add(index)
+                if on_candidate and on_candidate(index, replies[index]):
+                    return True
+        return False
 
     def complete(
         self,
@@ -71,8 +90,9 @@ class OpenAIBackend:
             body["stop"] = list(stop)[:4]
         text = ""
         for chunk in self._stream("/completions", body, should_stop):
-            for choice in chunk.get("choices", []):
-                text += choice.get("text") or ""
+            for choice in chunk.get("choices") or []:
+                if isinstance(choice, dict) and isinstance(choice.get("text"), str):
+                    text += choice["text"]
         return text
 
     def _stream(self, path: str, body: dict, should_stop: ShouldStop | None):
@@ -82,10 +102,12 @@ class OpenAIBackend:
             with self._client.stream("POST", path, json=body) as response:
                 if response.status_code != 200:
                     response.read()
+                    detail = " ".join(response.text.split())[:200]
                     raise BackendError(
-                        f"The model server at {url} answered HTTP {response.status_code}: "
-                        f"{response.text[:200].strip()}; check `model.baseUrl` and `model.name`."
+                        f"The model server at {url} answered HTTP {response.status_code} ({detail}); "
+                        "check `model.baseUrl` and `model.name`."
                     )
+                seen_data = False
                 for line in response.iter_lines():
                     if should_stop and should_stop():
                         return
@@ -93,6 +115,7 @@ class OpenAIBackend:
                     if not line.startswith("data:"):
                         continue
                     data = line[5:].strip()
+                    seen_data = True
                     if data == "[DONE]":
                         return
                     try:
@@ -106,7 +129,16 @@ class OpenAIBackend:
                         raise BackendError(
                             f"The model server at {url} sent an unexpected reply ({data[:60]!r})."
                         )
+                    if "error" in chunk:
+                        raise BackendError(
+                            f"The model server at {url} reported an error: {_error_text(chunk)}."
+                        )
                     yield chunk
+                if not seen_data:
+                    raise BackendError(
+                        f"The model server at {url} answered without a stream of completions; "
+                        "check that `model.baseUrl` points at an OpenAI-compatible endpoint."
+                    )
         except httpx.TimeoutException as exc:
             raise BackendError(
                 f"The model server at {url} did not answer in time; check that it is running and not overloaded."
@@ -119,3 +151,18 @@ class OpenAIBackend:
     def close(self) -> None:
         """Close the HTTP connection pool."""
         self._client.close()
+
+
+def _int(value) -> int | None:
+    """The value as an int, or None when it is not a number."""
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _error_text(chunk: dict) -> str:
+    """The message of an OpenAI-style error object, shortened."""
+    error = chunk.get("error")
+    message = error.get("message") if isinstance(error, dict) else error
+    return str(message or "unknown error").strip().rstrip(".")[:200]

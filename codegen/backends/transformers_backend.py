@@ -1,14 +1,31 @@
-"""The in-process backend: a Hugging Face causal LM through PyTorch + transformers."""
+"""The in-process backend: a Hugging Face causal LM through PyTorch + transformers.
+
+Decoding goes through `codegen.backends.decode.FastDecoder` (static cache + CUDA graphs on CUDA, an eager loop
+with a dynamic cache on CPU); on MPS, or when `ModelConfig.decoder == "generate"`, through `model.generate`.
+"""
 
 from __future__ import annotations
 
+import gc
+import importlib.util
 import os
-import threading
+from collections.abc import Callable
 from pathlib import Path
 
-from codegen.backends.base import BackendError, GenerationParams, ModelConfig, OnText, ShouldStop
+from codegen.backends.base import (
+    BackendError,
+    GenerationParams,
+    ModelConfig,
+    OnCandidate,
+    OnText,
+    ShouldStop,
+    is_out_of_memory,
+)
 
 THINK_CLOSE = "\n</think>\n\n"
+GIB = 1024**3
+# Fraction of free GPU memory the weights or the KV cache may plan to use (the rest: activations, logits).
+MEMORY_MARGIN = 0.85
 
 
 def pick_device(requested: str = "auto") -> str:
@@ -37,46 +54,144 @@ def pick_dtype(requested: str, device: str):
     return torch.float32
 
 
+def is_offline() -> bool:
+    """Whether Hugging Face offline mode is on (HF_HUB_OFFLINE or TRANSFORMERS_OFFLINE)."""
+    flags = (os.environ.get("HF_HUB_OFFLINE", ""), os.environ.get("TRANSFORMERS_OFFLINE", ""))
+    if any(flag.strip().lower() in ("1", "true", "yes", "on") for flag in flags):
+        return True
+    try:
+        from huggingface_hub import constants
+    except ImportError:
+        return False
+    return bool(getattr(constants, "HF_HUB_OFFLINE", False))
+
+
+def estimate_weight_bytes(hf_config, bytes_per_weight: float) -> int:
+    """Approximate size of a decoder-only transformer's weights from its config."""
+    hidden = hf_config.hidden_size
+    heads = hf_config.num_attention_heads
+    kv_heads = getattr(hf_config, "num_key_value_heads", None) or heads
+    head_dim = getattr(hf_config, "head_dim", None) or hidden // heads
+    attention = 2 * hidden * heads * head_dim + 2 * hidden * kv_heads * head_dim
+    mlp = 3 * hidden * hf_config.intermediate_size
+    embeddings = (
+        hf_config.vocab_size * hidden * (1 if getattr(hf_config, "tie_word_embeddings", False) else 2)
+    )
+    return int((hf_config.num_hidden_layers * (attention + mlp) + embeddings) * bytes_per_weight)
+
+
+def check_weights_fit(name: str, weight_bytes: int, free_bytes: int) -> None:
+    """Raise a BackendError when the GPU's free memory cannot hold the weights."""
+    if weight_bytes <= free_bytes * MEMORY_MARGIN:
+        return
+    raise BackendError(
+        f"The GPU has {free_bytes / GIB:.1f} GiB free but {name!r} needs about {weight_bytes / GIB:.1f} GiB "
+        "for its weights; set `model.quantization` to 8bit or 4bit, free the GPU, or set `model.device` to cpu."
+    )
+
+
+def candidates_that_fit(n: int, free_bytes: int, bytes_per_candidate: int) -> int:
+    """How many of `n` candidates' KV caches fit in the free memory (0 when not even one does)."""
+    if bytes_per_candidate <= 0:
+        return n
+    return max(0, min(n, int(free_bytes * MEMORY_MARGIN // bytes_per_candidate)))
+
+
+def quantization_config(kind: str, device: str):
+    """The bitsandbytes config for an 8-bit or 4-bit load, or None; BackendError when it cannot be done."""
+    if kind in ("", "none"):
+        return None
+    if kind not in ("8bit", "4bit"):
+        raise BackendError(f"Unknown `model.quantization` {kind!r}; use none, 8bit or 4bit.")
+    if not device.startswith("cuda"):
+        raise BackendError(
+            f"{kind} quantization needs a CUDA GPU; set `model.quantization` to none on {device}."
+        )
+    if importlib.util.find_spec("bitsandbytes") is None:
+        raise BackendError(
+            f"{kind} quantization needs the bitsandbytes package; install it with "
+            "`pip install 'vibethinker-lsp[quant]'` or set `model.quantization` to none."
+        )
+    import torch
+    from transformers import BitsAndBytesConfig
+
+    if kind == "8bit":
+        return BitsAndBytesConfig(load_in_8bit=True)
+    return BitsAndBytesConfig(
+        load_in_4bit=True, bnb_4bit_compute_dtype=torch.bfloat16, bnb_4bit_quant_type="nf4"
+    )
+
+
+def model_source(name: str) -> tuple[str, bool]:
+    """Return (what to pass to from_pretrained, whether it is a local folder); BackendError for a bad folder."""
+    local = Path(name).expanduser()
+    is_local = local.exists() or name.startswith((".", "/", "~"))
+    if not is_local:
+        return name, False
+    if not local.is_dir():
+        raise BackendError(
+            f"The model folder {local} does not exist; set `model.name` to a folder with config.json "
+            "or to a Hugging Face model id."
+        )
+    if not (local / "config.json").is_file():
+        raise BackendError(
+            f"The model folder {local} has no config.json; point `model.name` at the folder of a saved model."
+        )
+    return str(local), True
+
+
+def load_error(name: str, is_local: bool, exc: Exception) -> BackendError:
+    """Turn a loading failure into one sentence that says what to do."""
+    first_line = (str(exc).strip().splitlines() or [exc.__class__.__name__])[0][:200]
+    if is_local:
+        return BackendError(
+            f"Cannot load the model from {name} ({exc.__class__.__name__}: {first_line}); "
+            "the files may be incomplete or corrupt: save or download the model again."
+        )
+    if isinstance(exc, OSError):
+        from huggingface_hub.constants import HF_HUB_CACHE
+
+        how = "offline mode is on (HF_HUB_OFFLINE)" if is_offline() else "it could not be downloaded"
+        return BackendError(
+            f"Model weights for {name!r} were not found in the Hugging Face cache ({HF_HUB_CACHE}) and {how}; "
+            f"run `vibethinker-lsp download {name}` where there is internet, or set `model.name` to a local folder."
+        )
+    return BackendError(
+        f"The weights of {name!r} could not be read ({exc.__class__.__name__}: {first_line}); "
+        f"delete them from the Hugging Face cache and run `vibethinker-lsp download {name}` again."
+    )
+
+
 def load_model(config: ModelConfig):
-    """Load tokenizer and model from a local folder or the Hugging Face cache/hub.
+    """Load tokenizer and model from a local folder or the Hugging Face cache/hub; return (tokenizer, model, device).
 
     Raises BackendError with one sentence saying where it looked and what to do.
     """
-    from transformers import AutoModelForCausalLM, AutoTokenizer
+    import torch
+    from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
 
-    name = config.name
-    local = Path(name).expanduser()
-    is_local = local.exists() or name.startswith((".", "/", "~"))
-    if is_local and not local.is_dir():
-        raise BackendError(
-            f"The model folder {local} does not exist; set `model.name` to a folder with config.json."
-        )
-    source = str(local) if is_local else name
-    offline = os.environ.get("HF_HUB_OFFLINE", "") not in ("", "0")
+    source, is_local = model_source(config.name)
     device = pick_device(config.device)
     dtype = pick_dtype(config.dtype, device)
+    quantization = quantization_config(config.quantization, device)
+    hub = {"local_files_only": True} if is_offline() and not is_local else {}
     try:
-        tokenizer = AutoTokenizer.from_pretrained(source)
-        model = AutoModelForCausalLM.from_pretrained(source, dtype=dtype)
-    except (OSError, ValueError) as exc:
-        if is_local:
-            raise BackendError(
-                f"Cannot load the model from {local}: {str(exc).splitlines()[0][:200]}; "
-                "re-download it with `vibethinker-lsp download`."
-            ) from exc
-        from huggingface_hub.constants import HF_HUB_CACHE
-
-        how = "offline mode is on (HF_HUB_OFFLINE)" if offline else "it could not be downloaded"
-        raise BackendError(
-            f"Model weights for {name!r} were not found in the Hugging Face cache ({HF_HUB_CACHE}) and {how}; "
-            f"run `vibethinker-lsp download {name}` where there is internet, or set `model.name` to a local folder."
-        ) from exc
-    except Exception as exc:  # corrupted safetensors and the like
-        raise BackendError(
-            f"The weights of {name!r} could not be read ({exc.__class__.__name__}: {str(exc)[:160]}); "
-            f"delete them and run `vibethinker-lsp download {name}` again."
-        ) from exc
-    model.to(device)
+        hf_config = AutoConfig.from_pretrained(source, **hub)
+        if device.startswith("cuda"):
+            per_weight = {"8bit": 1.0, "4bit": 0.55}.get(config.quantization, torch.finfo(dtype).bits / 8)
+            free, _ = torch.cuda.mem_get_info(torch.device(device))
+            check_weights_fit(config.name, estimate_weight_bytes(hf_config, per_weight), free)
+        tokenizer = AutoTokenizer.from_pretrained(source, **hub)
+        kwargs = {"dtype": dtype, "attn_implementation": "sdpa"}
+        if quantization is not None:
+            kwargs.update(quantization_config=quantization, device_map={"": torch.device(device).index or 0})
+        model = AutoModelForCausalLM.from_pretrained(source, **kwargs, **hub)
+    except BackendError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - missing files, corrupt safetensors, bad configs: one sentence each
+        raise load_error(config.name, is_local, exc) from exc
+    if quantization is None:
+        model.to(device)
     model.eval()
     if tokenizer.pad_token_id is None:
         tokenizer.pad_token = tokenizer.eos_token
@@ -87,10 +202,36 @@ class TransformersBackend:
     """Runs the model in this process; one generation at a time (the engine serialises calls)."""
 
     def __init__(self, config: ModelConfig) -> None:
+        from codegen.backends.decode import FastDecoder
+
         self.config = config
         self.name = config.name
         self.tokenizer, self.model, self.device = load_model(config)
-        self._lock = threading.Lock()
+        self.use_fast = config.decoder == "fast" or (config.decoder == "auto" and self.device != "mps")
+        on_cuda = self.device.startswith("cuda")
+        self.decoder = FastDecoder(
+            self.model,
+            self.tokenizer,
+            static_cache=on_cuda,
+            compile_step=on_cuda and config.compile and config.quantization in ("", "none"),
+        )
+
+    def warm_up(self, report: Callable[[str], None]) -> None:
+        """Compile and record the decode step at load (CUDA with compile on); fall back to eager on failure."""
+        from codegen.backends.decode import FastDecoder
+
+        if not (self.use_fast and self.decoder.compile_step):
+            return
+        sizes = sorted({1, max(1, self.config.warmup_candidates)})
+        try:
+            self.decoder.warm_up(sizes, self.config.warmup_tokens, report)
+        except Exception as exc:  # noqa: BLE001 - compilation problems must not stop the model from working
+            if is_out_of_memory(exc):
+                self.decoder.release()
+            report(
+                f"compiling the decode step failed ({exc.__class__.__name__}); decoding without CUDA graphs"
+            )
+            self.decoder = FastDecoder(self.model, self.tokenizer, static_cache=True, compile_step=False)
 
     def chat(
         self,
@@ -98,27 +239,26 @@ class TransformersBackend:
         params: GenerationParams,
         on_text: OnText | None = None,
         should_stop: ShouldStop | None = None,
+        on_candidate: OnCandidate | None = None,
     ) -> list[str]:
-        """Sample `params.n` replies; reasoning past the thinking budget is closed and the answer forced."""
+        """Sample up to `params.n` replies in one batch; reasoning past the thinking budget is closed."""
         prompt = self.tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
-        budget = min(params.thinking_budget, params.max_new_tokens)
-        texts = self._generate([prompt] * params.n, budget, params, on_text, should_stop)
-        out = []
-        for i, text in enumerate(texts):
-            if "</think>" in text or (should_stop and should_stop()) or self._finished(text):
-                out.append(text)
-                continue
-            rest = params.max_new_tokens - budget
-            if rest <= 0:
-                out.append(text)
-                continue
-            if on_text:
-                on_text(i, THINK_CLOSE)
-            more = self._generate([prompt + text + THINK_CLOSE], rest, params, None, should_stop)[0]
-            if on_text and more:
-                on_text(i, more)
-            out.append(text + THINK_CLOSE + more)
-        return [t.replace(self.tokenizer.eos_token or "\0", "") for t in out]
+        prompt_ids = self.tokenizer.encode(prompt, add_special_tokens=False)
+        if not self.use_fast:
+            return self._chat_plain(prompt, params, on_text, should_stop, on_candidate)
+        from codegen.backends.decode import DecodeOptions
+
+        options = DecodeOptions(
+            max_new_tokens=params.max_new_tokens,
+            temperature=params.temperature,
+            top_p=params.top_p,
+            thinking_budget=params.thinking_budget,
+            prompt_lookup_num_tokens=params.prompt_lookup_num_tokens,
+            seed=params.seed,
+        )
+        n = self._candidates_for(params.n, len(prompt_ids) + params.max_new_tokens)
+        result = self._decode(prompt_ids, n, options, on_text, should_stop, on_candidate)
+        return result.texts
 
     def complete(
         self,
@@ -128,18 +268,82 @@ class TransformersBackend:
         should_stop: ShouldStop | None = None,
     ) -> str:
         """Greedy continuation of raw text; cut at the first stop string."""
-        params = GenerationParams(max_new_tokens=max_new_tokens, temperature=0.0, n=1)
-        text = self._generate([prefix], max_new_tokens, params, None, should_stop, stop=stop)[0]
-        for s in stop:
-            if s in text:
-                text = text[: text.index(s)]
-        return text
+        if self.use_fast:
+            from codegen.backends.decode import DecodeOptions
+
+            prompt_ids = self.tokenizer.encode(prefix, add_special_tokens=False)
+            options = DecodeOptions(max_new_tokens=max_new_tokens, stop=stop)
+            text = self._decode(prompt_ids, 1, options, None, should_stop, None).texts[0]
+        else:
+            params = GenerationParams(max_new_tokens=max_new_tokens, temperature=0.0, n=1)
+            text = self._generate_plain([prefix], max_new_tokens, params, None, should_stop, stop=stop)[0]
+        return cut_at_stop(text, stop)
+
+    def _decode(self, prompt_ids, n, options, on_text, should_stop, on_candidate):
+        """Run the fast decoder; on out-of-memory drop its caches before passing the error on."""
+        try:
+            return self.decoder.generate(prompt_ids, n, options, on_text, on_candidate, should_stop)
+        except Exception as exc:
+            if is_out_of_memory(exc):
+                self.decoder.release()
+            raise
+        finally:
+            if not self.decoder.static_cache:
+                gc.collect()
+
+    def _candidates_for(self, n: int, tokens: int) -> int:
+        """On CUDA, the number of candidates whose KV caches fit in free memory; elsewhere `n`."""
+        if not self.decoder.static_cache or self.decoder.cache_lengths().get(n, 0) >= tokens:
+            return n
+        import torch
+
+        from codegen.backends.decode import bucket_length, kv_cache_bytes
+
+        free, _ = torch.cuda.mem_get_info(self.decoder.device)
+        free += torch.cuda.memory_reserved(self.decoder.device) - torch.cuda.memory_allocated(
+            self.decoder.device
+        )
+        dtype_bytes = torch.finfo(self.model.dtype).bits // 8
+        per_candidate = kv_cache_bytes(self.model.config, 1, bucket_length(tokens), dtype_bytes)
+        per_candidate += 4 * 4 * self.model.config.vocab_size  # float32 logits and sampling buffers
+        fit = candidates_that_fit(n, free, per_candidate)
+        if fit == 0:
+            raise BackendError(
+                f"The GPU has {free / GIB:.1f} GiB free, not enough for the cache of one candidate of {tokens} "
+                "tokens; lower `generation.maxNewTokens` or free the GPU."
+            )
+        return fit
+
+    # --- the plain `model.generate` path (MPS, or decoder = "generate") ------------------------------------
+
+    def _chat_plain(self, prompt, params, on_text, should_stop, on_candidate) -> list[str]:
+        """Sample with `model.generate`; past the thinking budget, close the reasoning and continue."""
+        budget = params.max_new_tokens
+        if params.thinking_budget:
+            budget = min(params.thinking_budget, params.max_new_tokens)
+        texts = self._generate_plain([prompt] * params.n, budget, params, on_text, should_stop)
+        out = []
+        for i, text in enumerate(texts):
+            rest = params.max_new_tokens - budget
+            if "</think>" not in text and rest > 0 and not self._finished(text) and not _stopped(should_stop):
+                if on_text:
+                    on_text(i, THINK_CLOSE)
+                more = self._generate_plain([prompt + text + THINK_CLOSE], rest, params, None, should_stop)[0]
+                if on_text and more:
+                    on_text(i, more)
+                text = text + THINK_CLOSE + more
+            out.append(text.replace(self.tokenizer.eos_token or "\0", ""))
+        if on_candidate:
+            for i, text in enumerate(out):
+                if on_candidate(i, text):
+                    break
+        return out
 
     def _finished(self, text: str) -> bool:
         """Whether a sequence ended by itself (end-of-sequence) rather than by running out of budget."""
         return bool(self.tokenizer.eos_token) and text.endswith(self.tokenizer.eos_token)
 
-    def _generate(self, prompts, max_new_tokens, params, on_text, should_stop, stop=()) -> list[str]:
+    def _generate_plain(self, prompts, max_new_tokens, params, on_text, should_stop, stop=()) -> list[str]:
         """Run `model.generate` with sampling settings, a stop check every step and per-step streaming."""
         import torch
         from transformers import StoppingCriteria, StoppingCriteriaList
@@ -150,15 +354,17 @@ class TransformersBackend:
         emitted = [0] * len(prompts)
 
         class _Step(StoppingCriteria):
+            """Streams the new text of each row and stops on cancel or when every row has a stop string."""
+
             def __call__(self, input_ids, scores, **kwargs):
+                """Called by generate after every step."""
                 new = input_ids[:, prompt_len:]
                 if on_text is not None:
                     for i in range(new.shape[0]):
                         text = tokenizer.decode(new[i], skip_special_tokens=False)
-                        if len(text) > emitted[i]:
-                            on_text(i, text[emitted[i] :])
-                            emitted[i] = len(text)
-                done = bool(should_stop and should_stop())
+                        on_text(i, text[emitted[i] :])
+                        emitted[i] = max(emitted[i], len(text))
+                done = _stopped(should_stop)
                 if not done and stop:
                     texts = tokenizer.batch_decode(new, skip_special_tokens=True)
                     done = all(any(s in t for s in stop) for t in texts)
@@ -173,19 +379,33 @@ class TransformersBackend:
         )
         if sample:
             kwargs.update(temperature=params.temperature, top_p=params.top_p)
+        if params.prompt_lookup_num_tokens and len(prompts) == 1:
+            kwargs.update(prompt_lookup_num_tokens=params.prompt_lookup_num_tokens)
         if params.seed is not None:
             torch.manual_seed(params.seed)
-        with self._lock, torch.no_grad():
+        with torch.no_grad():
             out = self.model.generate(**enc, **kwargs)
         return tokenizer.batch_decode(out[:, prompt_len:], skip_special_tokens=False)
 
     def close(self) -> None:
         """Drop the model and free accelerator memory."""
-        import gc
-
         import torch
 
+        if getattr(self, "decoder", None) is not None:
+            self.decoder.release()
+        self.decoder = None
         self.model = None
         gc.collect()
         if torch.cuda.is_available():
             torch.cuda.empty_cache()
+
+
+def cut_at_stop(text: str, stop: tuple[str, ...]) -> str:
+    """Cut the text at the earliest stop string."""
+    cuts = [text.index(s) for s in stop if s and s in text]
+    return text[: min(cuts)] if cuts else text
+
+
+def _stopped(should_stop: ShouldStop | None) -> bool:
+    """Whether the caller asked to stop."""
+    return bool(should_stop and should_stop())
