@@ -51,3 +51,42 @@ def task_messages(
         {"role": "system", "content": system_prompt or SYSTEM_PROMPT},
         {"role": "user", "content": "\n\n".join(parts)},
     ]
+
+
+def optimize_messages(task: Task, system_prompt: str | None = None) -> list[dict[str, str]]:
+    """Ask for the same behaviour with a better time complexity."""
+    lang = fence(task.language)
+    parts = [
+        f"Optimize `{task.function or 'this program'}`: keep exactly the same behaviour (same name, signature and "
+        "results) but use an algorithm with a better time complexity if one exists.",
+        "Current code:\n```" + lang + "\n" + task.source.rstrip() + "\n```",
+    ]
+    if task.examples:
+        parts.append(
+            "It must still pass:\n" + "\n".join(f"- {e.input} -> {e.output}" for e in task.examples[:8])
+        )
+    parts.append(f"Answer with the complete optimized code in one ```{lang} block, then the Complexity line.")
+    return [
+        {"role": "system", "content": system_prompt or SYSTEM_PROMPT},
+        {"role": "user", "content": "\n\n".join(parts)},
+    ]
+
+
+def explain_messages(task: Task) -> list[dict[str, str]]:
+    """Ask for a short explanation of the approach and its complexity (hover, Explain complexity)."""
+    lang = fence(task.language)
+    return [
+        {
+            "role": "system",
+            "content": "You are an expert competitive programmer who explains code briefly and precisely.",
+        },
+        {
+            "role": "user",
+            "content": "Explain in at most three sentences what approach this code uses, then give one line "
+            "`Complexity: O(...) time, O(...) space` with n defined.\n\n```"
+            + lang
+            + "\n"
+            + task.source.rstrip()
+            + "\n```",
+        },
+    ]

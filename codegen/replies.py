@@ -9,10 +9,8 @@ _SPECIAL = re.compile(r"<\|[^|>]{1,40}\|>")
 _FENCED = re.compile(r"```[ \t]*([\w+#-]*)[ \t]*\n(.*?)```", re.DOTALL)
 _OPEN_FENCE = re.compile(r"```[ \t]*([\w+#-]*)[ \t]*\n(.*)\Z", re.DOTALL)
 _BIG_O = r"O\((?:[^()]|\([^()]*\))*\)"
-_COMPLEXITY = re.compile(
-    rf"(?P<time>{_BIG_O})(?:\s*(?:time|time complexity))?(?:[^\n]*?(?P<space>{_BIG_O})\s*(?:space|memory|extra))?",
-    re.IGNORECASE,
-)
+_SPACE_BEFORE = re.compile(r"(space|memory)(\s+complexity)?\s*(is|of|:|=|-)?\s*$")
+_SPACE_AFTER = re.compile(r"\s*(extra\s+|auxiliary\s+|additional\s+)?(space|memory)")
 
 
 @dataclass(frozen=True)
@@ -60,11 +58,22 @@ def find_complexity(text: str) -> str | None:
     lines = [ln for ln in text.splitlines() if "O(" in ln]
     preferred = [ln for ln in lines if "complexity" in ln.lower()] or lines
     for line in reversed(preferred):
-        match = _COMPLEXITY.search(line)
-        if match:
-            time = match.group("time")
-            space = match.group("space")
-            return f"{time} time, {space} space" if space else f"{time} time"
+        terms = list(re.finditer(_BIG_O, line))
+        if not terms:
+            continue
+        time, space = None, None
+        for term in terms:
+            before = line[: term.start()].lower()
+            after = line[term.end() :].lower()
+            is_space = bool(_SPACE_BEFORE.search(before) or _SPACE_AFTER.match(after))
+            if is_space and space is None:
+                space = term.group(0)
+            elif time is None:
+                time = term.group(0)
+        if time and space:
+            return f"{time} time, {space} space"
+        if time:
+            return f"{time} time"
     return None
 
 

@@ -1,0 +1,84 @@
+"""Turning verified code into text edits: where it goes, how it is indented, and the note above it."""
+
+from __future__ import annotations
+
+import textwrap
+from dataclasses import dataclass
+
+from codegen.tasks import Position, Range, Task
+
+_LINE_COMMENT = {"python": "#"}
+
+
+@dataclass(frozen=True)
+class TextEdit:
+    """Replace `range` (0-based, code-point columns) with `new_text`."""
+
+    range: Range
+    new_text: str
+
+
+def comment_prefix(language: str) -> str:
+    """The line-comment marker of a language."""
+    return _LINE_COMMENT.get(language, "//")
+
+
+def note_line(
+    verdict: str, passed: int, total: int, complexity: str | None, measured: str | None = None
+) -> str:
+    """The one-line note put above the code, without the comment marker."""
+    if total:
+        check = f"{verdict}: passed {passed}/{total} examples"
+    else:
+        check = "unverified: no examples to run"
+    parts = [f"VibeThinker ({check})"]
+    if complexity:
+        parts.append(f"complexity {complexity}")
+    if measured:
+        parts.append(measured)
+    return "; ".join(parts)
+
+
+def implementation_edit(task: Task, code: str, note: str) -> TextEdit:
+    """Return the edit replacing the task's function (and a marker above it) with `code` and a note line."""
+    body = textwrap.dedent(code).strip("\n")
+    body = _drop_repeated_note(body, task.language)
+    indent = task.indent
+    lines = [f"{comment_prefix(task.language)} {note}"] + body.split("\n")
+    text = "\n".join((indent + ln) if ln.strip() else "" for ln in lines)
+    assert task.function_range is not None
+    rng = task.function_range
+    # The range starts at the function's first column; the indentation before it is already there.
+    first = text[len(indent) :] if rng.start.column >= len(indent) else text
+    return TextEdit(rng, first)
+
+
+def comment_edit(task: Task, note: str) -> TextEdit:
+    """Return an edit inserting a one-line comment above the task's function."""
+    assert task.function_range is not None
+    start = task.function_range.start
+    at = Position(start.line, start.column)
+    return TextEdit(Range(at, at), f"{comment_prefix(task.language)} {note}\n{task.indent}")
+
+
+def apply_edits(text: str, edits: list[TextEdit]) -> str:
+    """Apply non-overlapping edits to text (used by the CLI and tests)."""
+    lines = text.split("\n")
+    starts = [0]
+    for line in lines:
+        starts.append(starts[-1] + len(line) + 1)
+
+    def offset(p: Position) -> int:
+        line = min(max(p.line, 0), len(lines) - 1)
+        return starts[line] + min(max(p.column, 0), len(lines[line]))
+
+    out = text
+    for edit in sorted(edits, key=lambda e: (e.range.start.line, e.range.start.column), reverse=True):
+        out = out[: offset(edit.range.start)] + edit.new_text + out[offset(edit.range.end) :]
+    return out
+
+
+def _drop_repeated_note(body: str, language: str) -> str:
+    """Drop a note line from an earlier run that the model copied back."""
+    marker = f"{comment_prefix(language)} VibeThinker ("
+    return "\n".join(ln for ln in body.split("\n") if not ln.strip().startswith(marker))

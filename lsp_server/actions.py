@@ -1,0 +1,377 @@
+"""Code actions: listed instantly from the parsed document; the work runs when one is chosen.
+
+Implement TODO, Optimize, Fix to pass the examples, Explain complexity, Run examples, Apply unverified
+candidate. Model and judge work runs off the event loop; every edit is versioned and re-anchored.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+import threading
+from dataclasses import dataclass
+
+from lsprotocol import types
+
+from codegen.backends.base import BackendError
+from codegen.edits import comment_edit, note_line
+from codegen.engine import Cancelled, Priority
+from codegen.pipeline import Outcome, run_examples, solve, wait_for
+from codegen.prompts import explain_messages, optimize_messages, task_messages
+from codegen.replies import find_complexity, strip_reasoning
+from codegen.tasks import Position, Range, Task
+from lsp_server.convert import document_edit, to_lsp_range
+from lsp_server.documents import OpenDocument
+from lsp_server.progress import Progress
+from sandbox import Report, Verdict
+
+log = logging.getLogger(__name__)
+
+IMPLEMENT, UNVERIFIED, OPTIMIZE, FIX, EXPLAIN, RUN = (
+    "implement",
+    "applyUnverified",
+    "optimize",
+    "fix",
+    "explain",
+    "runExamples",
+)
+COMMANDS = {
+    IMPLEMENT: "vibethinker.implement",
+    UNVERIFIED: "vibethinker.applyUnverified",
+    OPTIMIZE: "vibethinker.optimize",
+    FIX: "vibethinker.fix",
+    EXPLAIN: "vibethinker.explainComplexity",
+    RUN: "vibethinker.runExamples",
+}
+EDITING = {IMPLEMENT, UNVERIFIED, OPTIMIZE, FIX, EXPLAIN}
+
+
+@dataclass
+class RunningJob:
+    """A job in flight on a document: the lines it covers and how to stop it."""
+
+    uri: str
+    range: Range
+    cancel: threading.Event
+    reason: str = ""
+
+
+def list_actions(ls, doc: OpenDocument, rng: types.Range) -> list[types.CodeAction]:
+    """Every action for a range, from the parsed tree only (no model, no judge)."""
+    first, last = rng.start.line + 1, rng.end.line + 1
+    actions: list[types.CodeAction] = []
+    for task in doc.tasks_in(first, last):
+        label = task.text or (f"implement {task.function}" if task.function else "implement the program")
+        actions.append(
+            make_action(ls, f"Implement {task.kind.upper()}: {label}", doc.uri, task.line, IMPLEMENT)
+        )
+        outcome = ls.outcomes.get((doc.uri, task.line))
+        if outcome is not None and outcome.winner is None and outcome.closest is not None:
+            actions.append(
+                make_action(
+                    ls, "Apply unverified candidate (failed the examples)", doc.uri, task.line, UNVERIFIED
+                )
+            )
+    func = doc.function_at(Position(rng.start.line, rng.start.character))
+    if func is None or func.function is None:
+        return actions
+    line = rng.start.line + 1
+    name = func.function
+    if func.examples:
+        actions.append(make_action(ls, f"Run examples of {name} ({len(func.examples)})", doc.uri, line, RUN))
+    selected = rng.start != rng.end
+    if selected:
+        actions.append(
+            make_action(ls, f"Optimize {name}", doc.uri, line, OPTIMIZE, types.CodeActionKind.RefactorRewrite)
+        )
+        actions.append(
+            make_action(
+                ls,
+                f"Explain complexity of {name}",
+                doc.uri,
+                line,
+                EXPLAIN,
+                types.CodeActionKind.RefactorRewrite,
+            )
+        )
+    last_run = ls.runs.get((doc.uri, name))
+    if last_run is not None and last_run.verdict is not Verdict.AC and func.examples:
+        actions.append(make_action(ls, f"Fix {name} to pass the examples", doc.uri, line, FIX))
+    return actions
+
+
+def make_action(
+    ls, title: str, uri: str, line: int, name: str, kind=types.CodeActionKind.QuickFix
+) -> types.CodeAction:
+    """A code action that clients resolve lazily (edit) or run as a command."""
+    data = {"uri": uri, "line": line, "action": name}
+    action = types.CodeAction(title=title, kind=kind, data=data)
+    if name == RUN or not resolves_edits(ls):
+        action.command = types.Command(title=title, command=COMMANDS[name], arguments=[uri, line])
+    return action
+
+
+def resolves_edits(ls) -> bool:
+    """Whether the client resolves a code action's edit lazily."""
+    td = ls.client_capabilities.text_document
+    support = td.code_action.resolve_support if td and td.code_action else None
+    return bool(support and "edit" in support.properties)
+
+
+async def perform(ls, uri: str, line: int, name: str) -> types.WorkspaceEdit | None:
+    """Do an action's work; return the versioned edit to apply, or None (a message says why)."""
+    doc = ls.documents.get(uri)
+    if doc is None:
+        ls.show("That document is no longer open; nothing was changed.", types.MessageType.Warning)
+        return None
+    if name in (IMPLEMENT, UNVERIFIED):
+        return await _implement(ls, doc, line, unverified=name == UNVERIFIED)
+    func = doc.function_at(Position(line - 1, 0))
+    if func is None:
+        ls.show(
+            f"There is no function at line {line} any more; nothing was changed.", types.MessageType.Warning
+        )
+        return None
+    if name == RUN:
+        await run_and_publish(ls, doc, func)
+        return None
+    if name == EXPLAIN:
+        return await _explain_complexity(ls, doc, func)
+    if name == OPTIMIZE:
+        messages = optimize_messages(func, ls.settings.generation.system_prompt or None)
+    else:
+        report = ls.runs.get((uri, func.function))
+        failure = describe_failure(report) if report else None
+        messages = task_messages(func, ls.settings.generation.system_prompt or None, failure)
+    outcome = await solve_with_progress(
+        ls, doc, func, messages, f"{'Optimizing' if name == OPTIMIZE else 'Fixing'} {func.function}"
+    )
+    if outcome is None:
+        return None
+    if outcome.winner is None:
+        ls.show(
+            f"No candidate passed the examples of {func.function}: {outcome.failure_text()}",
+            types.MessageType.Warning,
+        )
+        return None
+    return anchored_edit(ls, uri, func, outcome, False)
+
+
+async def _implement(ls, doc: OpenDocument, line: int, unverified: bool) -> types.WorkspaceEdit | None:
+    """Solve the task on a line (or reuse its last unverified candidate)."""
+    task = next((t for t in doc.tasks_in(line, line) if t.line == line), None)
+    if task is None:
+        ls.show(f"There is no TODO on line {line} any more; nothing was changed.", types.MessageType.Warning)
+        return None
+    if unverified:
+        outcome = ls.outcomes.get((doc.uri, line))
+        if outcome is None:
+            ls.show(
+                "There is no earlier candidate for this task; run Implement first.", types.MessageType.Warning
+            )
+            return None
+        return anchored_edit(ls, doc.uri, task, outcome, True)
+    outcome = await solve_with_progress(ls, doc, task, None, f"VibeThinker: {task.function or 'program'}")
+    if outcome is None:
+        return None
+    ls.outcomes[(doc.uri, line)] = outcome
+    if outcome.winner is None:
+        ls.show(
+            f"No candidate passed the examples of {task.function or 'the program'}: {outcome.failure_text()} "
+            "Use 'Apply unverified candidate' to insert the closest one anyway.",
+            types.MessageType.Warning,
+        )
+        return None
+    return anchored_edit(ls, doc.uri, task, outcome, False)
+
+
+async def solve_with_progress(ls, doc: OpenDocument, task: Task, messages, title: str) -> Outcome | None:
+    """Run the pipeline off the event loop with progress; None when cancelled or failed (after a message)."""
+    cancel = threading.Event()
+    job = RunningJob(
+        doc.uri, task.function_range or task.marker_range or Range(Position(0, 0), Position(0, 0)), cancel
+    )
+    ls.running.append(job)
+    progress = Progress(ls, title, cancel)
+    await progress.begin("queued")
+    settings = ls.settings
+    try:
+        judge = await asyncio.to_thread(ls.get_judge)
+        outcome = await asyncio.to_thread(
+            solve,
+            task,
+            ls.get_engine(),
+            judge,
+            settings.generation_params(),
+            limits=limits_for(settings, task),
+            system_prompt=settings.generation.system_prompt or None,
+            messages=messages,
+            on_progress=progress.report,
+            cancel=cancel,
+        )
+    except Cancelled:
+        progress.end("cancelled")
+        ls.show(f"Cancelled: {job.reason or 'stopped by the user'}.", types.MessageType.Info)
+        return None
+    except BackendError as exc:
+        progress.end("failed")
+        ls.show(str(exc), types.MessageType.Error)
+        return None
+    except asyncio.CancelledError:
+        cancel.set()
+        progress.end("cancelled")
+        raise
+    finally:
+        ls.running.remove(job)
+    if cancel.is_set():
+        progress.end("cancelled")
+        ls.show(f"Cancelled: {job.reason or 'stopped by the user'}.", types.MessageType.Info)
+        return None
+    best = outcome.closest
+    total = best.report.total if best and best.report else 0
+    progress.end(f"{outcome.verdict}: {best.passed}/{total} examples" if best else "no code")
+    return outcome
+
+
+def limits_for(settings, task: Task):
+    """Judge limits for the task: a problem's own limits win over the settings."""
+    limits = settings.limits()
+    if task.time_limit_ms:
+        limits = dataclasses.replace(limits, time_s=task.time_limit_ms / 1000)
+    if task.memory_limit_mb:
+        limits = dataclasses.replace(limits, memory_mb=task.memory_limit_mb)
+    return limits
+
+
+def anchored_edit(ls, uri: str, task: Task, outcome: Outcome, unverified: bool) -> types.WorkspaceEdit | None:
+    """The edit against the document as it is now: re-anchored to the same task, or dropped with a message."""
+    doc = ls.documents.get(uri)
+    if doc is None:
+        ls.show(
+            "The document was closed while the model was working; nothing was changed.",
+            types.MessageType.Warning,
+        )
+        return None
+    current = doc.find_same(task)
+    if current is None:
+        ls.show(
+            f"{task.function or 'The task'} changed while the model was working; the result was dropped.",
+            types.MessageType.Warning,
+        )
+        return None
+    outcome.task = current
+    edit = outcome.edit(allow_unverified=unverified)
+    if edit is None:
+        return None
+    return document_edit(uri, doc.version, doc.lines, [edit])
+
+
+def describe_failure(report: Report) -> str | None:
+    """The first failing example of a run, for the Fix prompt and diagnostics."""
+    fail = report.first_failure
+    if fail is None:
+        return None
+    text = f"{fail.verdict.value} on {fail.input or fail.name}: expected {fail.expected.strip()}"
+    if fail.actual:
+        text += f", got {fail.actual.strip()}"
+    if fail.message:
+        text += f" ({fail.message})"
+    return text
+
+
+async def run_and_publish(ls, doc: OpenDocument, func: Task) -> Report:
+    """Run the function (or program) on its examples in the judge and publish the results as diagnostics."""
+    judge = await asyncio.to_thread(ls.get_judge)
+    report = await asyncio.to_thread(run_examples, func, func.source, judge, limits_for(ls.settings, func))
+    ls.runs[(doc.uri, func.function)] = report
+    current = ls.documents.get(doc.uri)
+    if current is None:
+        return report
+    again = current.find_same(func) or func
+    name_range = again.function_range or again.marker_range
+    rng = to_lsp_range(current.lines, Range(name_range.start, Position(name_range.start.line, 10**6)))
+    diagnostics = []
+    for test in report.tests:
+        if test.verdict is Verdict.AC:
+            continue
+        message = f"{test.name} failed ({test.verdict.value}): {test.input or test.name}\n  expected: {test.expected.strip()}"
+        if test.actual:
+            message += f"\n  actual:   {test.actual.strip()}"
+        if test.message:
+            message += f"\n  {test.message}"
+        diagnostics.append(
+            types.Diagnostic(
+                range=rng, message=message, severity=types.DiagnosticSeverity.Error, source="vibethinker"
+            )
+        )
+    if not diagnostics:
+        summary = (
+            f"All {report.total} examples pass ({report.verdict.value})"
+            if report.total
+            else (report.message or "No examples ran")
+        )
+        severity = types.DiagnosticSeverity.Information if report.total else types.DiagnosticSeverity.Warning
+        diagnostics.append(
+            types.Diagnostic(range=rng, message=summary, severity=severity, source="vibethinker")
+        )
+    ls.diagnostics[doc.uri] = diagnostics
+    ls.text_document_publish_diagnostics(
+        types.PublishDiagnosticsParams(uri=doc.uri, diagnostics=diagnostics, version=current.version)
+    )
+    return report
+
+
+async def explain(ls, task: Task, cancel: threading.Event | None = None) -> str:
+    """The model's short explanation of a function (cached by the function's text)."""
+    cached = ls.explanations.get(task.source)
+    if cached is not None:
+        return cached
+    params = dataclasses.replace(
+        ls.settings.generation_params(),
+        n=1,
+        max_new_tokens=min(1024, ls.settings.generation.max_new_tokens),
+        thinking_budget=min(512, ls.settings.generation.thinking_budget),
+    )
+    job = ls.get_engine().chat(explain_messages(task), params, Priority.EXPLAIN)
+    try:
+        replies = await asyncio.to_thread(wait_for, job, cancel)
+    except asyncio.CancelledError:
+        job.cancel()
+        raise
+    _, answer = strip_reasoning(replies[0] if replies else "")
+    text = answer.strip()
+    ls.explanations[task.source] = text
+    return text
+
+
+async def _explain_complexity(ls, doc: OpenDocument, func: Task) -> types.WorkspaceEdit | None:
+    """Insert a one-line complexity comment above the function."""
+    cancel = threading.Event()
+    progress = Progress(ls, f"Explaining {func.function}", cancel)
+    await progress.begin("asking the model")
+    try:
+        text = await explain(ls, func, cancel)
+    except (BackendError, Cancelled) as exc:
+        progress.end("failed")
+        ls.show(str(exc) or "Cancelled.", types.MessageType.Warning)
+        return None
+    finally:
+        progress.end("done")
+    claimed = find_complexity(text)
+    estimate = doc.estimate(func)
+    note = f"Complexity: {claimed or 'not stated by the model'}" + (
+        f" (static estimate {estimate})" if estimate else ""
+    )
+    current = doc.find_same(func) if ls.documents.get(doc.uri) else None
+    if current is None:
+        ls.show(
+            f"{func.function} changed while the model was working; nothing was inserted.",
+            types.MessageType.Warning,
+        )
+        return None
+    now = ls.documents.get(doc.uri)
+    return document_edit(doc.uri, now.version, now.lines, [comment_edit(current, note)])
+
+
+__all__ = ["COMMANDS", "EDITING", "RunningJob", "list_actions", "perform", "explain", "note_line"]

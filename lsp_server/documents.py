@@ -1,0 +1,142 @@
+"""Open documents: text, version, language, and the parsed tree kept up to date by incremental edits."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from lsprotocol import types
+from pygls.uris import to_fs_path
+
+from codegen.complexity import estimate
+from codegen.document import ParsedDocument
+from codegen.languages import language_for
+from codegen.tasks import Position, Task, function_at
+from lsp_server.convert import from_lsp_position
+
+
+@dataclass
+class OpenDocument:
+    """One open document."""
+
+    uri: str
+    version: int
+    parsed: ParsedDocument
+    path: Path | None = None
+    lines: list[str] = field(default_factory=list)
+
+    @property
+    def text(self) -> str:
+        """The current text."""
+        return self.parsed.text
+
+    @property
+    def language(self) -> str | None:
+        """Our language name, or None for a language we do not read."""
+        return self.parsed.language
+
+    def tasks(self) -> list[Task]:
+        """The tasks of the current version (cached by the parsed document)."""
+        if self.language is None:
+            return []
+        return self.parsed.tasks()
+
+    def tasks_in(self, first: int, last: int) -> list[Task]:
+        """Marker tasks on 1-based lines first..last (cheap on long files)."""
+        if self.language is None:
+            return []
+        return [t for t in self.tasks() if first <= t.line <= last]
+
+    def function_at(self, position: Position) -> Task | None:
+        """The function under a position, as a selection-kind Task, or None."""
+        if self.language is None:
+            return None
+        return function_at(self.text, self.language, position, self.parsed.tree)
+
+    def find_same(self, task: Task) -> Task | None:
+        """The task or function that `task` was, in the current text (lines may have moved), or None."""
+        if task.kind != "selection":
+            return next(
+                (
+                    t
+                    for t in self.tasks()
+                    if t.function == task.function and t.kind == task.kind and t.text == task.text
+                ),
+                None,
+            )
+        if task.function is None:
+            return None
+        for number, line in enumerate(self.lines):
+            column = line.find(task.function)
+            if column < 0:
+                continue
+            found = self.function_at(Position(number, column))
+            if (
+                found is not None
+                and found.function == task.function
+                and found.function_range.start.line == number
+            ):
+                return found
+        return None
+
+    def estimate(self, task: Task) -> str | None:
+        """The model-free complexity estimate of a function, e.g. 'O(n^2) time (2 nested loops)'."""
+        if self.language is None or task.function_range is None:
+            return None
+        start = task.function_range.start
+        found = estimate(self.text, self.language, start.line, start.column, self.parsed.tree)
+        return found.summary() if found else None
+
+
+class Documents:
+    """The open documents by URI."""
+
+    def __init__(self) -> None:
+        self._docs: dict[str, OpenDocument] = {}
+
+    def open(self, item: types.TextDocumentItem) -> OpenDocument:
+        """Start tracking a document."""
+        path = _path(item.uri)
+        language = language_for(path, item.language_id)
+        parsed = ParsedDocument(item.text, language, path)
+        doc = OpenDocument(item.uri, item.version, parsed, path, item.text.split("\n"))
+        self._docs[item.uri] = doc
+        return doc
+
+    def change(self, params: types.DidChangeTextDocumentParams) -> OpenDocument | None:
+        """Apply content changes in order; returns None for a document that is not open."""
+        doc = self._docs.get(params.text_document.uri)
+        if doc is None:
+            return None
+        for change in params.content_changes:
+            if isinstance(change, types.TextDocumentContentChangePartial):
+                start = from_lsp_position(doc.lines, change.range.start)
+                end = from_lsp_position(doc.lines, change.range.end)
+                if (end.line, end.column) < (start.line, start.column):
+                    start, end = end, start
+                doc.parsed.apply_edit(start, end, change.text)
+            else:
+                doc.parsed.replace(change.text)
+            doc.lines = doc.parsed.text.split("\n")
+        doc.version = params.text_document.version
+        return doc
+
+    def close(self, uri: str) -> None:
+        """Stop tracking a document."""
+        self._docs.pop(uri, None)
+
+    def get(self, uri: str) -> OpenDocument | None:
+        """The open document, or None."""
+        return self._docs.get(uri)
+
+    def __len__(self) -> int:
+        return len(self._docs)
+
+
+def _path(uri: str) -> Path | None:
+    """The file path of a file URI, or None."""
+    try:
+        fs = to_fs_path(uri)
+    except Exception:  # noqa: BLE001 - a malformed URI is just not a file
+        return None
+    return Path(fs) if fs else None

@@ -1,0 +1,115 @@
+"""Helpers for pytest-lsp sessions: start the server, track applied edits, apply LSP edits to text."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+
+from lsprotocol import types
+from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
+
+from codegen.edits import TextEdit, apply_edits
+from codegen.tasks import Position, Range
+from lsp_server.convert import utf16_to_column
+
+SERVER = ClientServerConfig(server_command=[sys.executable, "-m", "lsp_server", "serve"])
+CLIENTS = ["visual-studio-code", "neovim"]
+
+
+def apply_lsp_edits(text: str, edits: list[types.TextEdit]) -> str:
+    """Apply LSP text edits (UTF-16 positions) to text, as an editor would."""
+    lines = text.split("\n")
+
+    def pos(p: types.Position) -> Position:
+        line = min(p.line, len(lines) - 1)
+        return Position(line, utf16_to_column(lines[line], p.character))
+
+    ours = [TextEdit(Range(pos(e.range.start), pos(e.range.end)), e.new_text) for e in edits]
+    return apply_edits(text, ours)
+
+
+class Editor:
+    """The documents a test client holds, updated by workspace/applyEdit like a real editor."""
+
+    def __init__(self, client: LanguageClient) -> None:
+        self.client = client
+        self.texts: dict[str, str] = {}
+        self.versions: dict[str, int] = {}
+        self.applied: list[types.WorkspaceEdit] = []
+        self.rejected: list[str] = []
+
+        @client.feature(types.WORKSPACE_APPLY_EDIT)
+        def apply_edit(client_, params: types.ApplyWorkspaceEditParams):
+            return self.apply(params.edit)
+
+    def open(self, uri: str, text: str, language: str = "python") -> None:
+        """didOpen."""
+        self.texts[uri], self.versions[uri] = text, 1
+        self.client.text_document_did_open(
+            types.DidOpenTextDocumentParams(
+                types.TextDocumentItem(uri=uri, language_id=language, version=1, text=text)
+            )
+        )
+
+    def change(self, uri: str, rng: types.Range, new_text: str) -> None:
+        """An incremental didChange, applied locally too."""
+        self.versions[uri] += 1
+        self.texts[uri] = apply_lsp_edits(self.texts[uri], [types.TextEdit(range=rng, new_text=new_text)])
+        self.client.text_document_did_change(
+            types.DidChangeTextDocumentParams(
+                text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=self.versions[uri]),
+                content_changes=[types.TextDocumentContentChangePartial(range=rng, text=new_text)],
+            )
+        )
+
+    def apply(self, edit: types.WorkspaceEdit) -> types.ApplyWorkspaceEditResult:
+        """Apply a workspace edit only if every versioned document edit matches our version."""
+        for change in edit.document_changes or []:
+            uri = change.text_document.uri
+            if change.text_document.version is not None and change.text_document.version != self.versions.get(
+                uri
+            ):
+                self.rejected.append(uri)
+                return types.ApplyWorkspaceEditResult(applied=False, failure_reason="stale version")
+        for change in edit.document_changes or []:
+            uri = change.text_document.uri
+            self.texts[uri] = apply_lsp_edits(self.texts[uri], list(change.edits))
+            self.versions[uri] += 1
+        self.applied.append(edit)
+        return types.ApplyWorkspaceEditResult(applied=True)
+
+
+async def start(client: LanguageClient, client_name: str, options: dict) -> None:
+    """initialize + initialized with a recorded client's capabilities."""
+    await client.initialize_session(
+        types.InitializeParams(
+            capabilities=client_capabilities(client_name),
+            initialization_options=options,
+            process_id=None,
+        )
+    )
+
+
+async def run_action(client: LanguageClient, editor: Editor, action: types.CodeAction) -> None:
+    """Choose a code action the way the client would: resolve its edit, or run its command."""
+    if action.command is not None:
+        await client.workspace_execute_command_async(
+            types.ExecuteCommandParams(command=action.command.command, arguments=action.command.arguments)
+        )
+        return
+    resolved = await client.code_action_resolve_async(action)
+    if resolved.edit is not None:
+        editor.apply(resolved.edit)
+    elif resolved.command is not None:
+        await client.workspace_execute_command_async(
+            types.ExecuteCommandParams(command=resolved.command.command, arguments=resolved.command.arguments)
+        )
+
+
+async def wait_until(predicate, timeout: float = 30.0) -> None:
+    """Poll until predicate() is true (the test fails on timeout)."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not predicate():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError("condition not reached in time")
+        await asyncio.sleep(0.05)
