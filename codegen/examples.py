@@ -53,9 +53,14 @@ def clean_comment(raw: str) -> str:
         rest = [line for line in lines[1:] if line.strip()]
         if rest and all(line.lstrip().startswith("*") for line in rest):
             lines = [lines[0]] + [re.sub(r"^\s*\*\s?", "", line) for line in lines[1:]]
-        return textwrap.dedent("\n".join(lines)).strip("\n")
+        return _dedent_lines(lines)
     lines = [re.sub(r"^\s*(///?!?|#+!?|--)", "", line, count=1) for line in text.split("\n")]
-    return textwrap.dedent("\n".join(lines)).strip("\n")
+    return _dedent_lines(lines)
+
+
+def _dedent_lines(lines: list[str]) -> str:
+    """Join lines with trailing spaces removed and common indentation dedented."""
+    return textwrap.dedent("\n".join(line.rstrip() for line in lines)).strip("\n")
 
 
 def clean_docstring(raw: str) -> str:
@@ -124,6 +129,8 @@ def _value(text: str) -> str | None:
     """Return text as a Python expression (literals rewritten, a trailing period or remark dropped)."""
     text = text.strip()
     candidates = [text, text.rstrip(".,;")]
+    if text.endswith(".") and not text.endswith(".."):
+        candidates.reverse()  # "should return 9." ends a sentence
     for cut in (" (", "  ", " #", " //", ". "):
         if cut in text:
             candidates.append(text[: text.index(cut)].rstrip(".,;"))

@@ -687,11 +687,11 @@ def _build_task(
     else:
         style = "function"
     if style == "function" and not examples and name:
-        examples = tuple(function_examples(src.module_doc, name, src.language))
+        examples = tuple(_shared_examples(src, func, function_examples(src.module_doc, name, src.language)))
     definition_range = src.range(outer)
     if style == "stdin":
         function_range = src.whole_range()
-        examples = _stdin_examples(src, docstring + "\n" + _inner_comments(src, func))
+        examples = _stdin_examples(src, docstring + "\n\n" + _inner_comments(src, func))
     else:
         start = src.position(marker_start.start_point) if marker_start is not None else definition_range.start
         function_range = Range(start, definition_range.end)
@@ -727,12 +727,13 @@ def _own_examples(
     comments above its class, and in assert lines of the file."""
     if not name or name in ENTRY_POINTS:
         return ()
-    text = docstring + "\n" + _inner_comments(src, func)
+    text = docstring + "\n\n" + _inner_comments(src, func)
     found = function_examples(text, name, src.language)
     if not found:
         class_node = _class_node(src, func)
         if class_node is not None:
-            found = function_examples(_leading_comments(src, _outer(src, class_node)), name, src.language)
+            shared = function_examples(_leading_comments(src, _outer(src, class_node)), name, src.language)
+            found = _shared_examples(src, func, shared)
     found = found + assert_examples(src.text, name, src.language)
     seen: set[tuple[str, str]] = set()
     unique = []
@@ -741,6 +742,28 @@ def _own_examples(
             seen.add((example.input, example.output))
             unique.append(example)
     return tuple(unique)
+
+
+_NAMELESS_LAYOUTS = ("leetcode", "for-output")
+
+
+def _shared_examples(src: SourceFile, func: Node, examples: list[Example]) -> list[Example]:
+    """Filter examples written for a class or module: those that do not name the function (LeetCode's
+    `Input:`/`Output:`) belong to the first function of its class or module only."""
+    if _is_first_function(src, func):
+        return examples
+    return [e for e in examples if e.layout not in _NAMELESS_LAYOUTS]
+
+
+def _is_first_function(src: SourceFile, func: Node) -> bool:
+    """Return True when no function definition precedes this one in its class or module."""
+    outer = _outer(src, func)
+    sibling = outer.prev_named_sibling
+    while sibling is not None:
+        if _unwrap(src, sibling) is not None:
+            return False
+        sibling = sibling.prev_named_sibling
+    return True
 
 
 def _stdin_examples(src: SourceFile, local_doc: str) -> tuple[Example, ...]:
