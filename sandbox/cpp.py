@@ -18,6 +18,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -91,7 +92,8 @@ class Compiler:
         if target.exists():
             return Binary(target, cached=True)
         self.cache_dir.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryDirectory(prefix="compile-", dir=self.cache_dir) as folder:
+        # The scratch folder lives in the system temp folder, which uid 65534 can reach.
+        with tempfile.TemporaryDirectory(prefix="vibe-judge-compile-") as folder:
             return self._compile_in(Path(folder), compiler, source, target)
 
     def _compile_in(self, folder: Path, compiler: str, source: str, target: Path) -> Binary:
@@ -112,13 +114,17 @@ class Compiler:
         run = Run([compiler, *FLAGS, "-o", output, source_path], None)
         raw = self.judge.execute(job, [run], self.limits, writable=out)[0]
         message = tidy(raw.get("stderr", raw.get("internal", "")), source_path)
-        if "internal" in raw:
-            return Binary(None, error=f"the compiler could not run: {raw['internal']}")
+        if "internal" in raw or raw.get("exec_error"):
+            reason = raw.get("internal") or raw.get("exec_error")
+            return Binary(None, error=f"the compiler could not run: {reason}")
         if raw["wall_exceeded"] or raw["signal"] == 24 or raw["cpu_s"] > self.limits.time_s:
             return Binary(None, error="compilation exceeded its time limit\n" + message)
         if raw["exit"] != 0 or not (out / "prog").exists():
             return Binary(None, error=message or exit_text(raw))
-        os.replace(out / "prog", target)
+        staged = target.with_name(f"{target.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+        shutil.copyfile(out / "prog", staged)
+        os.chmod(staged, 0o755)
+        os.replace(staged, target)
         return Binary(target, warnings=message)
 
 

@@ -1,0 +1,2 @@
+zero = int(input() or 0)
+print(1 // zero)

@@ -1,0 +1,4 @@
+#include <cstdio>
+int main() {
+    while (true) std::fputs("floodfloodfloodfloodfloodfloodfloodfloodfloodflood\n", stdout);
+}
