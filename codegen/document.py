@@ -8,9 +8,9 @@ edits never raise. Documents in a language we cannot parse keep their text and h
 
 from __future__ import annotations
 
-from bisect import bisect_right
 from pathlib import Path
 
+import numpy as np
 from tree_sitter import Parser, Point, Tree
 
 from codegen.complexity import Complexity, estimate_node
@@ -27,14 +27,19 @@ from codegen.tasks import (
 )
 
 
-def _line_starts(text: str) -> list[int]:
+def _line_starts(text: str) -> np.ndarray:
     """Return the code-point offset at which each line of text starts."""
-    starts = [0]
-    index = text.find("\n")
-    while index >= 0:
-        starts.append(index + 1)
-        index = text.find("\n", index + 1)
-    return starts
+    if text.isascii():
+        return _byte_starts(text.encode("ascii"))
+    points = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
+    return np.concatenate(([0], np.flatnonzero(points == 10) + 1)).astype(np.int64)
+
+
+def _byte_starts(data: bytes) -> np.ndarray:
+    """Return the byte offset at which each line of the encoded text starts."""
+    return np.concatenate(([0], np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 10) + 1)).astype(
+        np.int64
+    )
 
 
 class ParsedDocument:
@@ -62,6 +67,7 @@ class ParsedDocument:
         self._data = text.encode("utf-8")
         self._ascii = text.isascii()
         self._starts = _line_starts(text)
+        self._bytes_at = _byte_starts(self._data)
         self._lines: list[str] | None = None
         self._tasks: list[Task] | None = None
         self._source: SourceFile | None = None
@@ -72,34 +78,37 @@ class ParsedDocument:
             self._lines = self._text.split("\n")
         return self._lines
 
+    def _line_end(self, line: int) -> int:
+        """Return the code-point offset where a line's content ends (before "\n" and a final "\r")."""
+        start = int(self._starts[line])
+        end = int(self._starts[line + 1]) - 1 if line + 1 < len(self._starts) else len(self._text)
+        if end > start and self._text[end - 1] == "\r":
+            end -= 1
+        return end
+
     def clamp(self, position: Position) -> Position:
         """Return the position moved into the text: line into [0, last], column into the line's length."""
         line = min(max(position.line, 0), len(self._starts) - 1)
-        start = self._starts[line]
-        end = self._starts[line + 1] - 1 if line + 1 < len(self._starts) else len(self._text)
-        if end > start and self._text[end - 1] == "\r":
-            end -= 1
-        return Position(line, min(max(position.column, 0), end - start))
+        width = self._line_end(line) - int(self._starts[line])
+        return Position(line, min(max(position.column, 0), width))
 
     def offset(self, position: Position) -> int:
         """Return the code-point offset of a (clamped) position."""
         position = self.clamp(position)
-        return self._starts[position.line] + position.column
+        return int(self._starts[position.line]) + position.column
 
     def position(self, offset: int) -> Position:
         """Return the position of a code-point offset (clamped into the text)."""
         offset = min(max(offset, 0), len(self._text))
-        line = bisect_right(self._starts, offset) - 1
-        return Position(line, offset - self._starts[line])
+        line = int(np.searchsorted(self._starts, offset, side="right")) - 1
+        return Position(line, offset - int(self._starts[line]))
 
-    def _byte_offset(self, offset: int) -> int:
-        """Return the byte offset of a code-point offset."""
-        return offset if self._ascii else len(self._text[:offset].encode("utf-8"))
-
-    def _point(self, position: Position, byte_offset: int) -> Point:
-        """Return the tree-sitter point (row, byte column) of a position whose byte offset is known."""
-        line_start = self._starts[position.line]
-        return Point(position.line, byte_offset - self._byte_offset(line_start))
+    def _point(self, position: Position) -> tuple[int, Point]:
+        """Return the byte offset and tree-sitter point (row, byte column) of a clamped position."""
+        line_start = int(self._starts[position.line])
+        prefix = self._text[line_start : line_start + position.column]
+        column = position.column if self._ascii else len(prefix.encode("utf-8"))
+        return int(self._bytes_at[position.line]) + column, Point(position.line, column)
 
     # -- edits ----------------------------------------------------------------------------------------------
 
@@ -107,9 +116,8 @@ class ParsedDocument:
         """Replace the text between two positions and re-parse incrementally (Tree.edit + parse)."""
         start, end = sorted((self.clamp(start), self.clamp(end)), key=lambda p: (p.line, p.column))
         start_offset, end_offset = self.offset(start), self.offset(end)
-        start_byte, old_end_byte = self._byte_offset(start_offset), self._byte_offset(end_offset)
-        start_point = self._point(start, start_byte)
-        old_end_point = self._point(end, old_end_byte)
+        start_byte, start_point = self._point(start)
+        old_end_byte, old_end_point = self._point(end)
         new_bytes = new_text.encode("utf-8")
         new_end_byte = start_byte + len(new_bytes)
         breaks = new_text.count("\n")
@@ -118,6 +126,7 @@ class ParsedDocument:
         else:
             new_end_point = Point(start_point.row, start_point.column + len(new_bytes))
         self._splice(start, end, start_offset, end_offset, new_text)
+        self._splice_bytes(start, end, start_byte, old_end_byte, new_text, new_bytes)
         self._data = self._data[:start_byte] + new_bytes + self._data[old_end_byte:]
         self.version += 1
         if self.tree is None or self._parser is None:
@@ -135,16 +144,44 @@ class ParsedDocument:
     def _splice(
         self, start: Position, end: Position, start_offset: int, end_offset: int, new_text: str
     ) -> None:
-        """Update the text and the line index for one replacement (the bytes are updated by the caller)."""
+        """Update the text and the code-point line index for one replacement."""
         self._text = self._text[:start_offset] + new_text + self._text[end_offset:]
         self._ascii = self._ascii and new_text.isascii()
         delta = len(new_text) - (end_offset - start_offset)
         inserted = [start_offset + i + 1 for i, char in enumerate(new_text) if char == "\n"]
-        tail = self._starts[end.line + 1 :]
-        self._starts = self._starts[: start.line + 1] + inserted + [s + delta for s in tail]
+        self._starts = np.concatenate(
+            (
+                self._starts[: start.line + 1],
+                np.array(inserted, dtype=np.int64),
+                self._starts[end.line + 1 :] + delta,
+            )
+        )
         self._lines = None
         self._tasks = None
         self._source = None
+
+    def _splice_bytes(
+        self,
+        start: Position,
+        end: Position,
+        start_byte: int,
+        old_end_byte: int,
+        new_text: str,
+        new_bytes: bytes,
+    ) -> None:
+        """Update the byte line index for one replacement."""
+        delta = len(new_bytes) - (old_end_byte - start_byte)
+        if new_text.isascii():
+            inserted = [start_byte + i + 1 for i, char in enumerate(new_text) if char == "\n"]
+        else:
+            inserted = [start_byte + i + 1 for i, byte in enumerate(new_bytes) if byte == 10]
+        self._bytes_at = np.concatenate(
+            (
+                self._bytes_at[: start.line + 1],
+                np.array(inserted, dtype=np.int64),
+                self._bytes_at[end.line + 1 :] + delta,
+            )
+        )
 
     def replace(self, text: str) -> None:
         """Replace the whole text and parse it from scratch."""
@@ -162,6 +199,7 @@ class ParsedDocument:
             self._source = SourceFile(
                 self._text, self.language, self.path, self.tree, self._data, self.lines()
             )
+            self._source.line_bytes = self._bytes_at  # the document's index, instead of computing one
         return self._source
 
     def tasks(self) -> list[Task]:

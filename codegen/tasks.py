@@ -22,6 +22,7 @@ Which style a task has:
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -184,6 +185,27 @@ class SourceFile:
             elif child.type in function_types or child.type in class_types or _wraps_definition(child):
                 break
         return "\n".join(parts)
+
+    @cached_property
+    def assert_lines(self) -> str:
+        """The lines of the file that contain `assert` (searched once, then per function)."""
+        found = []
+        index = self.text.find("assert")
+        while index >= 0:
+            start = self.text.rfind("\n", 0, index) + 1
+            end = self.text.find("\n", index)
+            end = len(self.text) if end < 0 else end
+            found.append(self.text[start:end])
+            index = self.text.find("assert", end)
+        return "\n".join(found)
+
+    @cached_property
+    def line_bytes(self) -> Sequence[int]:
+        """The byte offset at which each line starts."""
+        offsets = [0]
+        for line in self.lines[:-1]:
+            offsets.append(offsets[-1] + len(line.encode("utf-8")) + 1)
+        return offsets
 
     @cached_property
     def reads_stdin(self) -> bool:
@@ -361,8 +383,9 @@ def _clamp(src: SourceFile, position: Position) -> Position:
 
 def _byte_offset(src: SourceFile, position: Position) -> int:
     """Return the byte offset of a clamped position."""
-    before = sum(len(line.encode("utf-8")) + 1 for line in src.lines[: position.line])
-    return before + len(src.lines[position.line][: position.column].encode("utf-8"))
+    return int(src.line_bytes[position.line]) + len(
+        src.lines[position.line][: position.column].encode("utf-8")
+    )
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -734,7 +757,7 @@ def _own_examples(
         if class_node is not None:
             shared = function_examples(_leading_comments(src, _outer(src, class_node)), name, src.language)
             found = _shared_examples(src, func, shared)
-    found = found + assert_examples(src.text, name, src.language)
+    found = found + assert_examples(src.assert_lines, name, src.language)
     seen: set[tuple[str, str]] = set()
     unique = []
     for example in found:
