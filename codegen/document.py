@@ -209,6 +209,16 @@ class ParsedDocument:
             self._tasks = extract_tasks(self._text, self.language, self.path, source=src) if src else []
         return self._tasks
 
+    def tasks_in(self, first: int, last: int) -> list[Task]:
+        """The marker tasks on 1-based lines first..last; reads only those lines unless tasks are cached."""
+        if self._tasks is not None:
+            return [t for t in self._tasks if first <= t.line <= last]
+        src = self._src()
+        if src is None:
+            return []
+        found = extract_tasks(self._text, self.language, self.path, lines=(first, last), source=src)
+        return [t for t in found if first <= t.line <= last]
+
     def task_at_line(self, line: int) -> Task | None:
         """The task for a code action on a 1-based line: the marker on that line, else a task whose
         function holds the line. Reads only the function around the line unless tasks are cached."""

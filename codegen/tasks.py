@@ -443,7 +443,7 @@ def _comment_task(src: SourceFile, comment: Node, consumed: set[int]) -> Task | 
     if func is None:
         func = _function_below(src, comment)
         marker_above = func is not None
-    if func is None and not src.is_program:
+    if func is None and not (src.is_program or _in_python_main_block(src, comment)):
         return None
     return _build_task(
         src,
@@ -454,6 +454,20 @@ def _comment_task(src: SourceFile, comment: Node, consumed: set[int]) -> Task | 
         marker_range=src.range(comment),
         marker_start=comment if marker_above else None,
     )
+
+
+def _in_python_main_block(src: SourceFile, node: Node) -> bool:
+    """Return True when a Python node is inside `if __name__ == "__main__":`."""
+    if src.language != "python":
+        return False
+    current = node.parent
+    while current is not None:
+        if current.type == "if_statement":
+            condition = current.child_by_field_name("condition")
+            if condition is not None and "__main__" in src.node_text(condition):
+                return True
+        current = current.parent
+    return False
 
 
 def _continuation_comments(src: SourceFile, comment: Node) -> list[Node]:

@@ -91,7 +91,10 @@ def test_tasks_cached_until_edit_and_code_action_lookup():
     doc.apply_edit(Position(1, 12), Position(1, 15), "two")
     assert doc.task_at_line(2).text == "two"  # the cheap path, before tasks() runs
     assert doc.task_at_line(3).text == "two"  # inside the function
+    assert doc.tasks_in(1, 2)[0].text == "two"  # also without the cache
+    assert doc.tasks_in(3, 3) == []
     assert doc.tasks()[0].text == "two"
+    assert [t.line for t in doc.tasks_in(1, 9)] == [2]
     doc.replace("int main() {\n}\n")
     assert doc.tasks() == []
 

@@ -6,6 +6,8 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from codegen.examples import Example
 from codegen.languages import SUPPORTED, grammar, language_for, parser
@@ -241,6 +243,33 @@ def test_python_module_level_marker_in_program():
     assert task.function_range == Range(Position(0, 0), Position(2, 0))
 
 
+def test_python_main_block_marker_is_a_program_task():
+    """A marker under `if __name__ == "__main__":` is a whole-program task even before input is read."""
+    text = 'if __name__ == "__main__":\n    # TODO: read two numbers and print their sum\n    pass\n'
+    (task,) = extract_tasks(text, "python")
+    assert (task.style, task.function, task.text) == ("stdin", None, "read two numbers and print their sum")
+
+
+def test_cpp_line_comment_samples_and_helper_function():
+    """Sample blocks in `//` comments make a C++ program; a marker in a helper is a whole-program task."""
+    text = (
+        "// Input\n// 2\n// 1 2\n// Output\n// 3\n"
+        "#include <iostream>\nusing namespace std;\n\n"
+        "long long total(int n) {\n    // TODO: sum the numbers\n    return 0;\n}\n\n"
+        "int main() {\n    int n;\n    cin >> n;\n    cout << total(n);\n}\n"
+    )
+    (task,) = extract_tasks(text, "cpp")
+    assert (task.style, task.function) == ("stdin", "total")
+    assert task.examples == (Example("2\n1 2\n", "3\n", "sample"),)
+
+
+def test_cpp_doctest_in_comment():
+    """`>>>` doctest lines also work inside C++ comments."""
+    text = "/*\n>>> twice(4)\n8\n*/\nint twice(int x) {\n    // TODO\n    return 0;\n}\n"
+    (task,) = extract_tasks(text, "cpp")
+    assert task.examples == (Example("twice(4)", "8", "doctest"),)
+
+
 def test_several_tasks_in_line_order_and_task_at_line():
     """Several markers give several tasks in line order; task_at_line finds by marker or by function."""
     text = (
@@ -351,9 +380,9 @@ def test_samples_folder(tmp_path: Path):
     source = tmp_path / "c.cpp"
     source.write_text("int main() {\n    /* TODO: solve */\n}\n")
     (tmp_path / "samples").mkdir()
-    for i, (given, expected) in enumerate([("1\n", "1\n"), ("2\n", "4\n")], start=1):
-        (tmp_path / "samples" / f"{i}.in").write_text(given)
-        (tmp_path / "samples" / f"{i}.out").write_text(expected)
+    for i, (sample_in, sample_out) in enumerate([("1\n", "1\n"), ("2\n", "4\n")], start=1):
+        (tmp_path / "samples" / f"{i}.in").write_text(sample_in)
+        (tmp_path / "samples" / f"{i}.out").write_text(sample_out)
     _, (task,) = file_tasks(source)
     assert [(e.input, e.output) for e in task.examples] == [("1\n", "1\n"), ("2\n", "4\n")]
 
@@ -440,3 +469,52 @@ def test_language_detection_and_grammars():
         assert parser(language).parse(b"").root_node is not None
     with pytest.raises(ValueError, match="supported:"):
         grammar("cobol")
+
+
+FUZZ_PIECES = [
+    "def f(a):\n",
+    "    ",
+    "# TODO: x\n",
+    "// FIXME y\n",
+    "/* TODO */",
+    "int main() {",
+    "}",
+    "{",
+    "(",
+    ")",
+    "\n",
+    '"""',
+    "'",
+    '"',
+    ">>> f(1)\n",
+    "Input: a = [1]\nOutput: 2\n",
+    "Sample Input\n1\nSample Output\n1\n",
+    "assert f(1) == 1\n",
+    "class A:\n",
+    "fn g() {",
+    "func h() {",
+    "function k() {",
+    "😀",
+    "\r\n",
+    "#if 0\n",
+    "#endif\n",
+    "for x in a:\n",
+    "while (n) {",
+    "return f(n - 1) + f(n - 2);",
+]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    language=st.sampled_from(SUPPORTED),
+    text=st.lists(st.sampled_from(FUZZ_PIECES), max_size=25).map("".join),
+    line=st.integers(-1, 30),
+    column=st.integers(-1, 40),
+)
+def test_never_raises_on_arbitrary_text(language: str, text: str, line: int, column: int):
+    """Task extraction, selections and hover accept any text and any position without raising."""
+    for task in extract_tasks(text, language):
+        assert task.kind in ("todo", "fixme", "xxx") and task.style in ("function", "stdin")
+        json.dumps(task.to_json())
+    task_for_selection(text, language, Position(line, column), Position(line + 2, column))
+    function_at(text, language, Position(line, column))
