@@ -236,9 +236,19 @@ def find_signature(code: str, name: str) -> Signature | None:
     returns = match.group(1).split("\n")[-1].strip()
     returns = re.sub(r"^(public|private|protected)\s*:\s*", "", returns).replace("static ", "").strip()
     params = [param_type(p) for p in split_top(match.group(2)) if p.strip() and p.strip() != "void"]
-    before = stripped[: match.start()]
-    method = re.search(r"\b(class|struct)\s+Solution\b", before) is not None
-    return Signature(name, returns, params, method)
+    return Signature(name, returns, params, inside_solution_class(stripped, match.start()))
+
+
+def inside_solution_class(code: str, position: int) -> bool:
+    """Whether a position lies within the braces of `class Solution` (or `struct Solution`)."""
+    for found in re.finditer(r"\b(?:class|struct)\s+Solution\b[^{;]*\{", code):
+        depth, index = 1, found.end()
+        while depth and index < len(code):
+            depth += {"{": 1, "}": -1}.get(code[index], 0)
+            index += 1
+        if found.end() <= position < index:
+            return True
+    return False
 
 
 def split_top(text: str) -> list[str]:
@@ -327,7 +337,7 @@ def classify_function(raw: dict, test: TestCase, limits: Limits, tolerance: floa
     if raw["exit"] != 0:
         result.verdict, result.message = Verdict.RE, exit_message(raw)
         return result
-    lines = [line for line in raw["stdout"].splitlines() if line.startswith(RESULT_MARK)]
+    lines = [line for line in raw["stdout"].split("\n") if line.startswith(RESULT_MARK)]
     if not lines:
         result.verdict, result.message = Verdict.RE, "the function returned no value"
         return result

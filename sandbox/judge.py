@@ -28,7 +28,7 @@ from sandbox.isolation import (
 from sandbox.verdicts import Limits, Report, TestCase, TestResult, Verdict, overall
 
 HERE = Path(__file__).resolve().parent
-SCRIPTS = ("shim.py", "harness.py", "compare.py")
+SCRIPTS = ("shim.py", "harness.py", "compare.py", "complexity_probe.py")
 LANGUAGES = ("python", "cpp")
 STYLES = ("function", "stdin")
 MEMORY_MARKERS = ("MemoryError", "std::bad_alloc", "Cannot allocate memory", "out of memory")
@@ -270,7 +270,19 @@ class Judge:
             "uid": NOBODY if root else None,
             "gid": NOBODY if root else None,
             "sweep": "namespace" if strong else "descendants",
-            "seccomp": {"judge_pid": os.getpid(), "no_fork": as_root} if self.level.seccomp else None,
+            "seccomp": self._seccomp_config(as_root),
+        }
+
+    def _seccomp_config(self, as_root: bool) -> dict | None:
+        """What the fallback's seccomp filter needs: the judge's pid and where pyseccomp lives."""
+        if not self.level.seccomp:
+            return None
+        import pyseccomp
+
+        return {
+            "judge_pid": os.getpid(),
+            "no_fork": as_root,
+            "module_dir": str(Path(pyseccomp.__file__).parent),
         }
 
     def _shim_command(

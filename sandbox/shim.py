@@ -60,6 +60,8 @@ def build_seccomp(config: dict | None):
     or None where not asked for."""
     if not config:
         return None
+    if config.get("module_dir") and config["module_dir"] not in sys.path:
+        sys.path.append(config["module_dir"])
     import pyseccomp as sc
 
     deny = sc.ERRNO(errno.EPERM)
