@@ -85,7 +85,7 @@ class OpenDocument:
             return None
         start = task.function_range.start
         found = estimate(self.text, self.language, start.line, start.column, self.parsed.tree)
-        return found.summary() if found else None
+        return found.summary if found else None
 
 
 class Documents:

@@ -105,10 +105,22 @@ class VibeServer(LanguageServer):
             self.engine.close()
             self.engine = None
 
-    def cancel_jobs_touching(self, uri: str, line_from: int, line_to: int) -> None:
-        """Cancel jobs whose task range intersects the edited lines."""
-        for job in self.running:
-            if job.uri == uri and job.range.start.line <= line_to and line_from <= job.range.end.line:
+    def cancel_jobs_touching(self, uri: str, change) -> None:
+        """Cancel jobs whose task text the change touches (an insertion right before or after it does not)."""
+        jobs = [job for job in self.running if job.uri == uri]
+        doc = self.documents.get(uri)
+        if not jobs or doc is None:
+            return
+        if isinstance(change, types.TextDocumentContentChangePartial):
+            start = from_lsp_position(doc.lines, change.range.start)
+            end = from_lsp_position(doc.lines, change.range.end)
+        else:
+            start, end = Position(0, 0), Position(len(doc.lines), 0)
+        lo, hi = (start.line, start.column), (end.line, end.column)
+        for job in jobs:
+            first = (job.range.start.line, job.range.start.column)
+            last = (job.range.end.line, job.range.end.column)
+            if lo < last and hi > first or (first < lo < last):
                 job.reason = "the function was edited while the model was working"
                 job.cancel.set()
 
@@ -167,11 +179,9 @@ def create_server() -> VibeServer:
     def did_change(ls: VibeServer, params: types.DidChangeTextDocumentParams) -> None:
         """Apply incremental edits; cancel jobs on an edited function."""
         uri = params.text_document.uri
-        for change in params.content_changes:
-            if isinstance(change, types.TextDocumentContentChangePartial):
-                ls.cancel_jobs_touching(uri, change.range.start.line, change.range.end.line)
-            else:
-                ls.cancel_jobs_touching(uri, 0, 1 << 30)
+        if ls.running:
+            for change in params.content_changes:
+                ls.cancel_jobs_touching(uri, change)
         if ls.documents.change(params) is None:
             log.warning("didChange for %s, which is not open; ignored", uri)
 

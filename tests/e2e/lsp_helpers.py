@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import asyncio
 import sys
 
@@ -39,7 +40,7 @@ class Editor:
         self.rejected: list[str] = []
 
         @client.feature(types.WORKSPACE_APPLY_EDIT)
-        def apply_edit(client_, params: types.ApplyWorkspaceEditParams):
+        def apply_edit(params: types.ApplyWorkspaceEditParams):
             return self.apply(params.edit)
 
     def open(self, uri: str, text: str, language: str = "python") -> None:
@@ -75,6 +76,13 @@ class Editor:
             uri = change.text_document.uri
             self.texts[uri] = apply_lsp_edits(self.texts[uri], list(change.edits))
             self.versions[uri] += 1
+            # like an editor, tell the server about the new text
+            self.client.text_document_did_change(
+                types.DidChangeTextDocumentParams(
+                    text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=self.versions[uri]),
+                    content_changes=[types.TextDocumentContentChangeWholeDocument(text=self.texts[uri])],
+                )
+            )
         self.applied.append(edit)
         return types.ApplyWorkspaceEditResult(applied=True)
 
@@ -88,6 +96,22 @@ async def start(client: LanguageClient, client_name: str, options: dict) -> None
             process_id=None,
         )
     )
+
+
+def normalize_actions(result) -> list[types.CodeAction]:
+    """Code actions as the server sent them.
+
+    lsprotocol's client-side hook turns any code action that carries a `command` into a `Command` whose
+    `command` is the nested object's repr; rebuild the CodeAction (real editors tell them apart by type).
+    """
+    out = []
+    for item in result or []:
+        if isinstance(item, types.Command) and item.command.startswith("{"):
+            nested = ast.literal_eval(item.command)
+            command = types.Command(title=nested["title"], command=nested["command"], arguments=nested.get("arguments"))
+            item = types.CodeAction(title=item.title, command=command)
+        out.append(item)
+    return out
 
 
 async def run_action(client: LanguageClient, editor: Editor, action: types.CodeAction) -> None:

@@ -7,7 +7,7 @@ from lsprotocol import types
 from pytest_lsp import LanguageClient
 
 from tests.conftest import TWO_SUM_SOURCE, WRONG_REPLY
-from tests.e2e.lsp_helpers import CLIENTS, SERVER, Editor, run_action, start
+from tests.e2e.lsp_helpers import CLIENTS, SERVER, Editor, normalize_actions, run_action, start
 
 URI = "file:///tmp/vibethinker-e2e/two_sum.py"
 
@@ -32,7 +32,7 @@ def _titles(actions):
 
 
 async def _actions_at(client: LanguageClient, line: int):
-    return await client.text_document_code_action_async(
+    result = await client.text_document_code_action_async(
         types.CodeActionParams(
             text_document=types.TextDocumentIdentifier(uri=URI),
             range=types.Range(
@@ -41,6 +41,7 @@ async def _actions_at(client: LanguageClient, line: int):
             context=types.CodeActionContext(diagnostics=[]),
         )
     )
+    return normalize_actions(result)
 
 
 async def test_todo_becomes_a_verified_edit(client: LanguageClient):
