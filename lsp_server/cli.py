@@ -96,10 +96,8 @@ def _add_model_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _add_judge_arguments(parser: argparse.ArgumentParser) -> None:
     """Wire the judge subcommand to the sandbox's own argument handling."""
-    try:  # TEMP until sandbox.cli lands
-        from sandbox import cli as judge_cli
-    except ImportError:
-        return
+    from sandbox import cli as judge_cli
+
     judge_cli.add_judge_arguments(parser)
     parser.set_defaults(run=judge_cli.run_judge)
 

@@ -8,10 +8,9 @@ from pathlib import Path
 from lsprotocol import types
 from pygls.uris import to_fs_path
 
-from codegen.complexity import estimate
 from codegen.document import ParsedDocument
 from codegen.languages import language_for
-from codegen.tasks import Position, Task, function_at
+from codegen.tasks import Position, Task
 from lsp_server.convert import from_lsp_position
 
 
@@ -45,13 +44,13 @@ class OpenDocument:
         """Marker tasks on 1-based lines first..last (cheap on long files)."""
         if self.language is None:
             return []
-        return [t for t in self.tasks() if first <= t.line <= last]
+        return self.parsed.tasks_in(first, last)
 
     def function_at(self, position: Position) -> Task | None:
         """The function under a position, as a selection-kind Task, or None."""
         if self.language is None:
             return None
-        return function_at(self.text, self.language, position, self.parsed.tree)
+        return self.parsed.function_at(position)
 
     def find_same(self, task: Task) -> Task | None:
         """The task or function that `task` was, in the current text (lines may have moved), or None."""
@@ -83,8 +82,7 @@ class OpenDocument:
         """The model-free complexity estimate of a function, e.g. 'O(n^2) time (2 nested loops)'."""
         if self.language is None or task.function_range is None:
             return None
-        start = task.function_range.start
-        found = estimate(self.text, self.language, start.line, start.column, self.parsed.tree)
+        found = self.parsed.complexity_at(task.function_range.start)
         return found.summary if found else None
 
 

@@ -57,7 +57,9 @@ class VibeProtocol(LanguageServerProtocol):
         if not hasattr(message, "jsonrpc"):
             log.warning("ignoring a message that is not a JSON-RPC object: %r", message)
             self._send_error(
-                None, types.ErrorCodes.InvalidRequest, 'A JSON-RPC message must be an object with "jsonrpc": "2.0".'
+                None,
+                types.ErrorCodes.InvalidRequest,
+                'A JSON-RPC message must be an object with "jsonrpc": "2.0".',
             )
             return None
         method = getattr(message, "method", None)
@@ -94,7 +96,9 @@ class VibeProtocol(LanguageServerProtocol):
             return None
         if is_request and self._shutdown:
             self._send_error(
-                data["id"], types.ErrorCodes.InvalidRequest, "The server is shut down; only 'exit' is accepted."
+                data["id"],
+                types.ErrorCodes.InvalidRequest,
+                "The server is shut down; only 'exit' is accepted.",
             )
             return None
         if "method" in data and "params" not in data and self.get_message_type(data["method"]) is None:

@@ -260,7 +260,9 @@ async def test_progress_cancel_stops_the_job_and_applies_nothing(client: Languag
     pending = asyncio.ensure_future(run_action(client, editor, action))
     await wait_until(lambda: any(r.kind == "report" for rs in client.progress_reports.values() for r in rs))
     [token] = list(client.progress_reports)
-    client.protocol.notify(types.WINDOW_WORK_DONE_PROGRESS_CANCEL, types.WorkDoneProgressCancelParams(token=token))
+    client.protocol.notify(
+        types.WINDOW_WORK_DONE_PROGRESS_CANCEL, types.WorkDoneProgressCancelParams(token=token)
+    )
     await asyncio.wait_for(pending, timeout=15)
     assert editor.texts[URI] == TWO_SUM_SOURCE
     assert client.progress_reports[token][-1].message == "cancelled"
@@ -283,7 +285,7 @@ async def test_editing_the_function_cancels_its_job(client: LanguageClient):
 
 async def test_edit_elsewhere_during_generation_is_reanchored(client: LanguageClient):
     client.fake.responder = lambda messages: SLOW_REPLY
-    client.fake.chunk_delay_s = 0.01
+    client.fake.chunk_delay_s = 0.004
     editor = await _start(client, client.client_name, client.fake)
     editor.open(URI, TWO_SUM_SOURCE)
     action = _find(await _actions(client, _range(8)), "Implement TODO")
@@ -303,7 +305,9 @@ async def test_configuration_change_switches_model_server_and_rejects_bad_values
     with FakeOpenAI(GOOD_REPLY) as second:
         client.workspace_did_change_configuration(
             types.DidChangeConfigurationParams(
-                settings={"vibethinker": {"model": {"baseUrl": second.base_url}, "generation": {"candidates": 0}}}
+                settings={
+                    "vibethinker": {"model": {"baseUrl": second.base_url}, "generation": {"candidates": 0}}
+                }
             )
         )
         await wait_until(lambda: any("generation.candidates" in m.message for m in client.messages))
