@@ -106,8 +106,17 @@ class Neovim:
             "completions": {"debounceMs": 0},
         }
 
-    def run(self, scenario: str, file_name: str, source: str, params: dict | None = None, **options) -> dict:
-        """Open the file in Neovim, run a scenario, and return what it reported (failing on its error)."""
+    def run(
+        self,
+        scenario: str,
+        file_name: str,
+        source: str,
+        params: dict | None = None,
+        extra_env: dict | None = None,
+        **options,
+    ) -> dict:
+        """Open the file in Neovim, run a scenario, and return what it reported (failing on its error).
+        `options` go to setup() next to the settings; `extra_env` to Neovim's environment."""
         path = self.project / file_name
         path.write_text(source)
         setup = {"settings": self.settings(), **options}
@@ -132,6 +141,7 @@ class Neovim:
             "VIBE_RESULT": str(result),
             "VIBE_PARAMS": str(self.root / "params.json"),
             "VIBE_TIMEOUT_MS": "45000",
+            **(extra_env or {}),
         }
         command = [
             NVIM,
@@ -194,6 +204,12 @@ def test_plugin_attaches_lists_actions_and_passes_checkhealth(nvim: Neovim):
     assert f"sandbox: {level}" in health
     assert re.search(r"client \d+ \(root .*project\): 1 buffer\(s\), model fake: idle", health), health
     assert "ERROR" not in health, health
+    assert seen["status_message"].splitlines() == [
+        seen["statusline"],
+        "model: fake",
+        f"sandbox: {level}",
+    ]
+    assert seen["old_client_stopped"] is True and seen["restarted_client"] != seen["old_client"]
 
 
 def test_checkhealth_reports_a_missing_server(nvim: Neovim):
@@ -227,12 +243,21 @@ def test_implement_code_action_applies_verified_code(nvim: Neovim):
     compile(text, "two_sum.py", "exec")
     assert seen["modified"] is True
     assert seen["progress"][0] == "begin" and seen["progress"][-1] == "end"
+    assert re.fullmatch(r"VibeThinker: ready( \(\d+ tokens/s\))? · sandbox \w+", seen["statusline"])
     messages = nvim.fake.requests[0]["messages"]
     assert "two_sum([2, 7, 11, 15], 9) -> [0, 1]" in messages[1]["content"]
 
 
 def test_hover_shows_the_estimate_and_the_explanation(nvim: Neovim):
-    seen = nvim.run("hover.lua", "two_sum.py", BRUTE_FORCE_SOURCE, {"function_line": "def two_sum"})
+    (nvim.bin / "vibethinker-lsp").unlink()  # the server runs as `python -m lsp_server` (setup's `python`)
+    seen = nvim.run(
+        "hover.lua",
+        "two_sum.py",
+        BRUTE_FORCE_SOURCE,
+        {"function_line": "def two_sum"},
+        extra_env={"PYTHONPATH": str(REPO)},
+        python=sys.executable,
+    )
 
     hover = "\n".join(seen["hover"])
     assert "two_sum" in hover

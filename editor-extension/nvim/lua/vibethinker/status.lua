@@ -104,10 +104,13 @@ function M.statusline(bufnr)
     return 'VibeThinker: starting'
   end
   local parts = { 'VibeThinker: ' .. (status.state or 'starting') }
-  if status.state == 'generating' or status.state == 'error' then
-    if status.detail and status.detail ~= '' then
-      parts[1] = parts[1] .. ' ' .. status.detail
+  local detail = status.detail or ''
+  if status.state == 'generating' or status.state == 'error' or status.state == 'loading' then
+    if detail ~= '' and detail ~= status.model then
+      parts[1] = parts[1] .. ' ' .. detail
     end
+  elseif status.state == 'ready' and detail:match('%d+ tokens/s') then
+    parts[1] = parts[1] .. ' (' .. detail:match('%d+ tokens/s') .. ')'
   end
   for _, job in pairs(status.progress) do
     table.insert(parts, job.message and (job.title .. ': ' .. job.message) or job.title)

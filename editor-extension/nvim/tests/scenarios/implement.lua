@@ -13,5 +13,9 @@ return function(H, params)
   H.wait(function()
     return vim.b.changedtick ~= tick and not H.text():find('TODO', 1, true)
   end, 'the implement edit to land in the buffer', 30000)
-  return { text = H.text(), progress = progress, modified = vim.bo.modified }
+  local statusline = H.wait(function()
+    local line = require('vibethinker').statusline()
+    return line:match('^VibeThinker: ready') and line
+  end, 'the status line to say ready')
+  return { text = H.text(), progress = progress, modified = vim.bo.modified, statusline = statusline }
 end

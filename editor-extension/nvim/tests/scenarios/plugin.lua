@@ -1,5 +1,5 @@
 -- The plugin as a user meets it: attach, buffer-local commands, inline completion on, a code action
--- listed at the TODO, the status line, and :checkhealth vibethinker.
+-- listed at the TODO, the status line, :VibeStatus, :checkhealth vibethinker and :VibeRestart.
 return function(H, params)
   local client = H.client()
   local bufnr = vim.api.nvim_get_current_buf()
@@ -27,9 +27,20 @@ return function(H, params)
     end
   end
   local commands = vim.tbl_keys(vim.api.nvim_buf_get_commands(bufnr, {}))
+  local inline_completion = vim.lsp.inline_completion.is_enabled({ bufnr = bufnr })
+
+  vim.cmd('VibeStatus')
+  local shown = H.messages[#H.messages][1]
 
   vim.cmd('checkhealth vibethinker')
   local health = vim.api.nvim_buf_get_lines(0, 0, -1, false)
+
+  vim.api.nvim_set_current_buf(bufnr)
+  vim.cmd('VibeRestart')
+  local restarted = H.wait(function()
+    local now = vim.lsp.get_clients({ name = 'vibethinker', bufnr = bufnr })[1]
+    return now and now.id ~= client.id and now.initialized and now
+  end, 'a new client after :VibeRestart')
   return {
     client_name = client.name,
     root_dir = client.root_dir,
@@ -37,10 +48,14 @@ return function(H, params)
     init_options = client.config.init_options,
     filetype = vim.bo[bufnr].filetype,
     commands = commands,
-    inline_completion = vim.lsp.inline_completion.is_enabled({ bufnr = bufnr }),
+    inline_completion = inline_completion,
     accept_map = accept_map,
     titles = titles,
     statusline = statusline,
     health = health,
+    status_message = shown,
+    old_client_stopped = client:is_stopped(),
+    restarted_client = restarted.id,
+    old_client = client.id,
   }
 end
