@@ -1,18 +1,16 @@
 """The function-style harness: runs inside the sandbox as a standalone script (standard library only).
 
-Usage: `python harness.py SOLUTION_FILE` with a JSON request on stdin:
+Usage: `python harness.py SOLUTION_FILE` with a marshal request on stdin:
 `{"call": "two_sum([2, 7], 9)", "expected": "[0, 1]", "entry_point": "two_sum" | null, "tolerance": 1e-6}`.
 It runs the solution, evaluates the call in the solution's namespace, compares the value with the expected
-expression structurally and writes one JSON line to its original stdout:
+expression structurally and writes one line, a Python literal, to its original stdout:
 `{"ok": bool, "actual": repr}` or `{"error": ExceptionName, "message": str}`. Whatever the solution prints
-goes to stderr, so it cannot be mistaken for the result.
+goes to stderr, so it cannot be mistaken for the result. Only fast-loading modules are imported up front.
 """
 
-import ast
-import json
+import marshal
 import os
 import sys
-import traceback
 
 from compare import values_match
 
@@ -23,7 +21,7 @@ def main(argv):
     """Read the request, run the call, write the result line."""
     result_channel = os.fdopen(os.dup(1), "w", encoding="utf-8")
     os.dup2(2, 1)
-    request = json.loads(sys.stdin.read())
+    request = marshal.loads(sys.stdin.buffer.read())
     sys.stdin = open(os.devnull, encoding="utf-8")
     try:
         result = call_solution(argv[1], request)
@@ -34,7 +32,7 @@ def main(argv):
     except BaseException as exc:  # noqa: BLE001 - the solution's failure is the result
         result = {"error": type(exc).__name__, "message": describe_exception(exc)}
     sys.stdout.flush()
-    result_channel.write(json.dumps(result) + "\n")
+    result_channel.write(repr(result) + "\n")
     result_channel.flush()
     return 0
 
@@ -58,6 +56,8 @@ def call_solution(path, request):
 
 def bind_callee(namespace, call, entry_point):
     """Make the called name resolve: a LeetCode `Solution` method, or the entry point under another name."""
+    import ast
+
     try:
         node = ast.parse(call, mode="eval").body
     except SyntaxError:
@@ -87,6 +87,8 @@ def safe_repr(value):
 
 def describe_exception(exc):
     """The exception's last line, plus the solution's line where it happened."""
+    import traceback
+
     line = traceback.format_exception_only(type(exc), exc)[-1].strip()
     frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename == "solution.py"]
     return f"{line} (solution.py line {frames[-1].lineno})" if frames else line

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import json
+import ast
+import marshal
 import os
 import shutil
 import signal
@@ -157,7 +158,7 @@ class Judge:
                 "entry_point": entry_point,
                 "tolerance": tolerance,
             }
-            write(job / f"{index}.in", json.dumps(request))
+            write_bytes(job / f"{index}.in", marshal.dumps(request))
             argv = [self.python, *flags, self.script("harness.py"), self.inside(job, "solution.py")]
         return Run(argv, self.inside(job, f"{index}.in"))
 
@@ -205,11 +206,11 @@ class Judge:
         self, job: Path, runs: list[Run], limits: Limits, writable: Path | None, python: str
     ) -> tuple[list[dict], dict | None]:
         """Start one shim for the runs; return its results and, where it ended early, what ended it."""
-        spec_path = job / "spec.json"
+        spec_path = job / "spec.marshal"
         work = self._work_folder(job)
         as_root = self.python_as_root and runs[0].argv[0] == python
         spec = self._spec(runs, limits, work, writable, as_root)
-        write(spec_path, json.dumps(spec))
+        write_bytes(spec_path, marshal.dumps(spec))
         argv = self._shim_command(job, spec_path, limits, writable, python)
         budget = sum(limits.wall_s for _ in runs) + SHIM_SLACK_S
         proc = subprocess.Popen(
@@ -224,9 +225,7 @@ class Judge:
         except subprocess.TimeoutExpired:
             kill_group(proc)
             out, err = proc.communicate()
-        raws = [
-            json.loads(line) for line in out.decode("utf-8", "replace").splitlines() if line.startswith("{")
-        ]
+        raws = read_frames(out)
         if len(raws) >= len(runs):
             return raws[: len(runs)], None
         return raws, self._early_end(proc.returncode, err.decode("utf-8", "replace"))
@@ -299,7 +298,7 @@ class Judge:
         if writable is not None:
             mounts.append(Mount(str(writable), "/out", writable=True))
         size = max(limits.file_mb, 1) * MIB
-        argv = [shim_python, "-E", "-s", "-S", "-B", "/judge/shim.py", "/job/spec.json"]
+        argv = [shim_python, "-E", "-s", "-S", "-B", "/judge/shim.py", "/job/spec.marshal"]
         return strong_command(self.level, mounts, size, size, argv)
 
 
@@ -322,6 +321,22 @@ def shim_limits(limits: Limits) -> dict:
         "nofile": limits.open_files,
         "stack_bytes": min(memory, STACK_CAP),
     }
+
+
+def read_frames(data: bytes) -> list[dict]:
+    """The shim's results: length-prefixed marshal frames, with output bytes decoded to text."""
+    raws, offset = [], 0
+    while offset + 8 <= len(data):
+        size = int.from_bytes(data[offset : offset + 8], "little")
+        frame = data[offset + 8 : offset + 8 + size]
+        if len(frame) < size:
+            break
+        raw = marshal.loads(frame)
+        for name in ("stdout", "stderr"):
+            raw[name] = raw[name].decode("utf-8", "replace")
+        raws.append(raw)
+        offset += 8 + size
+    return raws
 
 
 def internal_raw(message: str) -> dict:
@@ -382,10 +397,12 @@ def resource_verdict(raw: dict) -> tuple[Verdict, str] | None:
 
 def classify_function_result(raw: dict, result: TestResult) -> TestResult:
     """Read the harness's result line and turn it into a verdict."""
-    line = raw["stdout"].strip().splitlines()[-1] if raw["stdout"].strip() else ""
+    line = raw["stdout"].strip().split("\n")[-1] if raw["stdout"].strip() else ""
     try:
-        data = json.loads(line)
-    except ValueError:
+        data = ast.literal_eval(line)
+        if not isinstance(data, dict):
+            raise ValueError(line)
+    except (ValueError, SyntaxError, MemoryError, RecursionError):
         result.verdict = Verdict.RE
         result.message = exit_message(raw)
         return result
@@ -422,6 +439,12 @@ def kill_group(proc: subprocess.Popen) -> None:
         os.killpg(proc.pid, signal.SIGKILL)
     except OSError:
         proc.kill()
+
+
+def write_bytes(path: Path, data: bytes) -> None:
+    """Write a binary job file readable by the sandboxed program."""
+    path.write_bytes(data)
+    os.chmod(path, 0o644)
 
 
 def write(path: Path, text: str) -> None:

@@ -23,7 +23,7 @@ from sandbox.isolation import IsolationUnavailable
 
 HOSTILE = Path(__file__).parent / "hostile"
 LIMITS = Limits(
-    time_s=1.0, wall_factor=1.5, memory_mb=128, output_mb=1, processes=16, file_mb=1, open_files=32
+    time_s=1.0, wall_factor=2.5, memory_mb=128, output_mb=1, processes=16, file_mb=1, open_files=32
 )
 ESCAPE_MARK = "vibe-pwned"
 
