@@ -248,6 +248,17 @@ def test_implement_code_action_applies_verified_code(nvim: Neovim):
     assert "two_sum([2, 7, 11, 15], 9) -> [0, 1]" in messages[1]["content"]
 
 
+def test_cancel_stops_a_running_generation(nvim: Neovim):
+    nvim.fake.chunk_delay_s = 0.05
+    nvim.fake.responder = lambda messages: "<think>" + "thinking " * 2000 + "</think>" + GOOD_REPLY
+    seen = nvim.run("cancel.lua", "two_sum.py", TWO_SUM_SOURCE, {"todo": TODO})
+
+    assert seen["titles"] == ["VibeThinker: two_sum"]
+    assert seen["unchanged"] is True
+    assert "LSP[vibethinker] Cancelled: stopped by the user." in nvim.messages
+    assert any(m.startswith("VibeThinker: cancelled 1 job") for m in nvim.messages), nvim.messages
+
+
 def test_hover_shows_the_estimate_and_the_explanation(nvim: Neovim):
     (nvim.bin / "vibethinker-lsp").unlink()  # the server runs as `python -m lsp_server` (setup's `python`)
     seen = nvim.run(
