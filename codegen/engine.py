@@ -142,10 +142,11 @@ class Engine:
         max_new_tokens: int,
         stop: tuple[str, ...] = (),
         priority: Priority = Priority.INTERACTIVE,
+        on_text: OnText | None = None,
     ) -> Job:
-        """Queue a plain continuation; the job's future gives the text."""
+        """Queue a greedy plain continuation; the job's future gives the text (cut before any stop string)."""
         payload = {"prefix": prefix, "max_new_tokens": max_new_tokens, "stop": stop}
-        return self._submit(Job("complete", payload, priority))
+        return self._submit(Job("complete", payload, priority, on_text))
 
     def load(self) -> Job:
         """Load (and warm up) the model now rather than on the first request; the future gives None."""
@@ -212,7 +213,10 @@ class Engine:
             if not job._start():
                 continue
             try:
-                job.future.set_result(self._execute(job))
+                result = self._execute(job)
+                if job.cancelled:
+                    raise Cancelled()
+                job.future.set_result(result)
             except BaseException as exc:  # noqa: BLE001 - every failure goes to the caller
                 job.future.set_exception(Cancelled() if job.cancelled else exc)
             finally:
@@ -235,7 +239,9 @@ class Engine:
         p = job.payload
         if job.kind == "chat":
             return self._chat_with_fewer_on_oom(backend, job, p["messages"], p["params"], on_text)
-        return backend.complete(p["prefix"], p["max_new_tokens"], p["stop"], lambda: job.cancelled)
+        return backend.complete(
+            p["prefix"], p["max_new_tokens"], p["stop"], lambda: job.cancelled, on_text=on_text
+        )
 
     def _stream_to(self, job: Job) -> OnText:
         """The backend's per-token callback for a job: counts tokens, reports speed, forwards text."""

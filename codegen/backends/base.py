@@ -81,8 +81,9 @@ class Backend(Protocol):
         max_new_tokens: int,
         stop: tuple[str, ...] = (),
         should_stop: ShouldStop | None = None,
+        on_text: OnText | None = None,
     ) -> str:
-        """Return a greedy plain continuation of the text (no chat template)."""
+        """Return a greedy plain continuation of the text (no chat template), streaming it as candidate 0."""
         ...
 
     def close(self) -> None:

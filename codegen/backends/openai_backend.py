@@ -77,6 +77,7 @@ class OpenAIBackend:
         max_new_tokens: int,
         stop: tuple[str, ...] = (),
         should_stop: ShouldStop | None = None,
+        on_text: OnText | None = None,
     ) -> str:
         """Plain text continuation through `/completions`."""
         body = {
@@ -91,8 +92,10 @@ class OpenAIBackend:
         text = ""
         for chunk in self._stream("/completions", body, should_stop):
             for choice in chunk.get("choices") or []:
-                if isinstance(choice, dict) and isinstance(choice.get("text"), str):
+                if isinstance(choice, dict) and isinstance(choice.get("text"), str) and choice["text"]:
                     text += choice["text"]
+                    if on_text:
+                        on_text(0, choice["text"])
         return text
 
     def _stream(self, path: str, body: dict, should_stop: ShouldStop | None):

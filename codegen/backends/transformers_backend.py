@@ -266,17 +266,18 @@ class TransformersBackend:
         max_new_tokens: int,
         stop: tuple[str, ...] = (),
         should_stop: ShouldStop | None = None,
+        on_text: OnText | None = None,
     ) -> str:
-        """Greedy continuation of raw text; cut at the first stop string."""
+        """Greedy continuation of raw text, streamed; cut at the first stop string."""
         if self.use_fast:
             from codegen.backends.decode import DecodeOptions
 
             prompt_ids = self.tokenizer.encode(prefix, add_special_tokens=False)
             options = DecodeOptions(max_new_tokens=max_new_tokens, stop=stop)
-            text = self._decode(prompt_ids, 1, options, None, should_stop, None).texts[0]
+            text = self._decode(prompt_ids, 1, options, on_text, should_stop, None).texts[0]
         else:
             params = GenerationParams(max_new_tokens=max_new_tokens, temperature=0.0, n=1)
-            text = self._generate_plain([prefix], max_new_tokens, params, None, should_stop, stop=stop)[0]
+            text = self._generate_plain([prefix], max_new_tokens, params, on_text, should_stop, stop=stop)[0]
         return cut_at_stop(text, stop)
 
     def _decode(self, prompt_ids, n, options, on_text, should_stop, on_candidate):

@@ -1,0 +1,235 @@
+"""The engine: one worker, priorities, streaming, cancellation, best-of-N hand-off, out-of-memory retries."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import replace
+
+import pytest
+import torch
+
+from codegen.backends.base import BackendError, GenerationParams, ModelConfig
+from codegen.engine import Cancelled, Engine, Priority
+from tests.tiny_model import build_tiny_model
+
+MESSAGES = [{"role": "user", "content": "Implement two_sum(nums, target)."}]
+WAIT = 60
+
+
+@pytest.fixture(scope="module")
+def model_folder(tmp_path_factory):
+    """A tiny random Qwen2 saved like a real checkpoint."""
+    return build_tiny_model(tmp_path_factory.mktemp("tiny-engine"))
+
+
+@pytest.fixture(scope="module")
+def engine(model_folder):
+    """One engine on the tiny model for the whole module (loaded once)."""
+    statuses: list[tuple[str, str]] = []
+    eng = Engine(ModelConfig(name=str(model_folder)), on_status=lambda s, d: statuses.append((s, d)))
+    eng.statuses = statuses
+    eng.load().future.result(WAIT)
+    yield eng
+    eng.close()
+
+
+def params(**changes) -> GenerationParams:
+    """Small generation parameters for the tiny model."""
+    return replace(GenerationParams(max_new_tokens=24, temperature=1.0, top_p=0.95, n=1, seed=1), **changes)
+
+
+class RecordingBackend:
+    """A Backend double: records call order, can block until released, can raise out-of-memory."""
+
+    name = "double"
+
+    def __init__(self, oom_above: int | None = None) -> None:
+        self.calls: list[str] = []
+        self.ns: list[int] = []
+        self.release = threading.Event()
+        self.release.set()
+        self.started = threading.Event()
+        self.oom_above = oom_above
+
+    def chat(self, messages, params, on_text=None, should_stop=None, on_candidate=None):
+        """Record the call; raise OOM for too many candidates; stream one piece per candidate."""
+        self.calls.append(messages[0]["content"])
+        self.ns.append(params.n)
+        self.started.set()
+        self.release.wait(WAIT)
+        if self.oom_above is not None and params.n > self.oom_above:
+            raise torch.cuda.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
+        replies = []
+        for i in range(params.n):
+            if on_text:
+                on_text(i, f"reply {i}")
+            replies.append(f"reply {i}")
+            if on_candidate and on_candidate(i, replies[-1]):
+                break
+        return replies
+
+    def complete(self, prefix, max_new_tokens, stop=(), should_stop=None, on_text=None):
+        """Record the call and echo."""
+        self.calls.append(prefix)
+        return prefix
+
+    def close(self):
+        """Nothing to free."""
+
+
+def test_chat_streams_and_returns_n_distinct_candidates(engine):
+    pieces: dict[int, list[str]] = {}
+    job = engine.chat(MESSAGES, params(n=3), on_text=lambda i, t: pieces.setdefault(i, []).append(t))
+    replies = job.future.result(WAIT)
+    assert len(replies) == 3 and len(set(replies)) == 3
+    assert ["".join(pieces.get(i, [])) for i in range(3)] == replies
+    assert job.tokens >= sum(1 for r in replies if r)
+    assert job.tokens_per_second > 0 and job.time_to_first_token is not None
+    assert engine.state == "ready"
+    assert engine.statuses[-1][1].endswith("tokens/s")
+
+
+def test_thinking_budget_inserts_the_close_and_continues(engine):
+    replies = engine.chat(MESSAGES, params(n=2, max_new_tokens=40, thinking_budget=6)).future.result(WAIT)
+    finished_early = [r for r in replies if "</think>" not in r]
+    for reply in replies:
+        if "</think>" in reply:
+            assert reply.index("\n</think>\n\n") < len(reply) - len("\n</think>\n\n")
+    # A random model can end a sequence before the budget; it must not have done so for both.
+    assert len(finished_early) < len(replies)
+
+
+def test_cancel_mid_generation_raises_cancelled(engine):
+    # Greedy continuation of a repetitive prompt: the tiny model repeats it and never ends by itself.
+    job = engine.complete("for i, x in enumerate(nums):\n" * 3, 100_000)
+    while job.tokens < 5:
+        assert not job.future.done(), "the model ended by itself; the test needs a prompt it keeps continuing"
+        threading.Event().wait(0.01)
+    job.cancel()
+    with pytest.raises(Cancelled):
+        job.future.result(WAIT)
+    assert 5 <= job.tokens < 100_000
+    # The worker is free again.
+    assert engine.complete("def f", 4).future.result(WAIT) is not None
+
+
+def test_on_candidate_true_ends_the_others_early(engine):
+    offered: list[int] = []
+
+    def judge(index: int, text: str) -> bool:
+        offered.append(index)
+        return True
+
+    job = engine.chat(MESSAGES, params(n=3, max_new_tokens=16), on_candidate=judge)
+    replies = job.future.result(WAIT)
+    assert len(offered) == 1 and job.winner == offered[0]
+    assert len(replies) == 3
+
+
+def test_complete_stops_at_stop_strings(engine):
+    free = engine.complete("def two_sum(nums", 30).future.result(WAIT)
+    assert len(free) > 3
+    stop = free[2:4]
+    cut = engine.complete("def two_sum(nums", 30, stop=(stop,)).future.result(WAIT)
+    assert stop not in cut and free.startswith(cut)
+
+
+def test_priority_runs_interactive_before_background():
+    backend = RecordingBackend()
+    engine = Engine(ModelConfig(), backend_factory=lambda config: backend)
+    try:
+        backend.release.clear()
+        blocker = engine.chat([{"role": "user", "content": "first"}], params())
+        assert backend.started.wait(WAIT)
+        background = engine.chat([{"role": "user", "content": "background"}], params(), Priority.BACKGROUND)
+        explain = engine.chat([{"role": "user", "content": "explain"}], params(), Priority.EXPLAIN)
+        interactive = engine.complete("interactive", 4)
+        backend.release.set()
+        for job in (blocker, background, explain, interactive):
+            job.future.result(WAIT)
+        assert backend.calls == ["first", "interactive", "explain", "background"]
+    finally:
+        engine.close()
+
+
+def test_cancelling_a_queued_job_resolves_it_at_once():
+    backend = RecordingBackend()
+    engine = Engine(ModelConfig(), backend_factory=lambda config: backend)
+    try:
+        backend.release.clear()
+        blocker = engine.chat([{"role": "user", "content": "first"}], params())
+        assert backend.started.wait(WAIT)
+        queued = engine.chat([{"role": "user", "content": "queued"}], params())
+        queued.cancel()
+        with pytest.raises(Cancelled):
+            queued.future.result(1)  # resolved without waiting for the worker
+        backend.release.set()
+        blocker.future.result(WAIT)
+        engine.complete("after", 4).future.result(WAIT)
+        assert "queued" not in backend.calls
+    finally:
+        engine.close()
+
+
+def test_out_of_memory_retries_with_half_the_candidates():
+    backend = RecordingBackend(oom_above=2)
+    engine = Engine(ModelConfig(), backend_factory=lambda config: backend)
+    try:
+        job = engine.chat(MESSAGES, params(n=8))
+        assert job.future.result(WAIT) == ["reply 0", "reply 1"]
+        assert backend.ns == [8, 4, 2]
+        assert "2 candidate(s) instead of 8" in job.notes[-1]
+    finally:
+        engine.close()
+
+
+def test_out_of_memory_with_one_candidate_is_one_clear_sentence():
+    backend = RecordingBackend(oom_above=0)
+    engine = Engine(ModelConfig(), backend_factory=lambda config: backend)
+    try:
+        job = engine.chat(MESSAGES, params(n=2))
+        with pytest.raises(BackendError, match="out of memory even for one candidate"):
+            job.future.result(WAIT)
+        assert backend.ns == [2, 1]
+    finally:
+        engine.close()
+
+
+def test_load_error_is_reported_and_kept_until_reload(tmp_path, model_folder):
+    statuses: list[tuple[str, str]] = []
+    engine = Engine(
+        ModelConfig(name=str(tmp_path / "missing")), on_status=lambda s, d: statuses.append((s, d))
+    )
+    try:
+        for _ in range(2):
+            with pytest.raises(BackendError, match="does not exist"):
+                engine.chat(MESSAGES, params()).future.result(WAIT)
+        assert engine.state == "error" and statuses[-1][0] == "error"
+        engine.reload(ModelConfig(name=str(model_folder)))
+        assert engine.complete("def f", 3).future.result(WAIT) is not None
+        assert engine.state == "ready"
+    finally:
+        engine.close()
+
+
+def test_plain_generate_path_streams_and_closes_reasoning(model_folder):
+    engine = Engine(ModelConfig(name=str(model_folder), decoder="generate"))
+    try:
+        pieces: dict[int, str] = {}
+
+        def on_text(i: int, text: str) -> None:
+            pieces[i] = pieces.get(i, "") + text
+
+        offered: list[int] = []
+        job = engine.chat(
+            MESSAGES,
+            params(n=2, max_new_tokens=30, thinking_budget=8),
+            on_text=on_text,
+            on_candidate=lambda i, t: offered.append(i) or False,
+        )
+        replies = job.future.result(WAIT)
+        assert len(replies) == 2 and offered == [0, 1]
+        assert any("</think>" in r for r in replies)
+        assert all(pieces[i].startswith(replies[i][:5]) for i in range(2))
+    finally:
+        engine.close()
