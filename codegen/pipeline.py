@@ -18,6 +18,7 @@ from codegen.prompts import task_messages
 from codegen.replies import parse_reply
 from codegen.tasks import Task
 from sandbox import Judge, Limits, Report, TestCase, Verdict
+from sandbox.complexity import measure_complexity
 
 OnProgress = Callable[[str, int], None]  # (message, tokens generated so far)
 
@@ -31,6 +32,7 @@ class Candidate:
     code: str | None
     complexity: str | None
     report: Report | None = None
+    measured: str | None = None  # empirical growth of the verified code, e.g. "measured ~n^1.0"
 
     @property
     def verified(self) -> bool:
@@ -79,6 +81,7 @@ class Outcome:
             report.passed if report else 0,
             report.total if report else 0,
             best.complexity,
+            best.measured,
         )
         return implementation_edit(self.task, best.code, note)
 
@@ -153,6 +156,7 @@ def solve(
     messages: list[dict[str, str]] | None = None,
     on_progress: OnProgress | None = None,
     cancel: threading.Event | None = None,
+    measure: bool = True,
 ) -> Outcome:
     """Generate `params.n` candidates, judge each on the examples, and keep the first that passes all.
 
@@ -160,31 +164,61 @@ def solve(
     outcome = Outcome(task)
     messages = messages or task_messages(task, system_prompt, failure)
     counter = {"tokens": 0}
+    lock = threading.Lock()
 
     def on_text(index: int, text: str) -> None:
         counter["tokens"] += 1
         if on_progress and counter["tokens"] % 16 == 0:
             on_progress(f"generating: {counter['tokens']} tokens", counter["tokens"])
 
-    job = engine.chat(messages, params, Priority.BACKGROUND, on_text)
+    def on_candidate(index: int, reply: str) -> bool:
+        """Judge a finished candidate at once; True (a verified winner) ends the others early."""
+        with lock:
+            if outcome.winner is not None or any(c.index == index for c in outcome.candidates):
+                return outcome.winner is not None
+        candidate = _judged(task, index, reply, judge, limits, on_progress, counter["tokens"], params.n)
+        with lock:
+            outcome.candidates.append(candidate)
+            if candidate.verified and outcome.winner is None:
+                outcome.winner = candidate
+            return outcome.winner is not None
+
+    job = engine.chat(messages, params, Priority.BACKGROUND, on_text, on_candidate)
     replies = wait_for(job, cancel)
-    for index, reply in enumerate(replies):
-        if cancel is not None and cancel.is_set():
+    for index, reply in enumerate(replies):  # candidates that ended without a finish signal
+        if outcome.winner is not None or (cancel is not None and cancel.is_set()):
             break
-        parsed = parse_reply(reply, task.language)
-        candidate = Candidate(index, reply, parsed.code, parsed.complexity)
-        outcome.candidates.append(candidate)
-        if parsed.code is None:
-            continue
-        if on_progress:
-            on_progress(f"judging candidate {index + 1}/{len(replies)}", counter["tokens"])
-        candidate.report = run_examples(task, parsed.code, judge, limits)
-        if candidate.verified:
-            outcome.winner = candidate
-            break
+        if not any(c.index == index for c in outcome.candidates):
+            on_candidate(index, reply)
+    outcome.candidates.sort(key=lambda c: c.index)
     if not any(c.code for c in outcome.candidates):
         outcome.message = "The model's replies contained no code block."
+    if outcome.winner is not None and measure and task.language == "python" and task.style == "function":
+        outcome.winner.measured = _measure(task, outcome.winner.code, judge)
     return outcome
+
+
+def _judged(task, index, reply, judge, limits, on_progress, tokens, total) -> Candidate:
+    """Parse a reply and run its code on the examples."""
+    parsed = parse_reply(reply, task.language)
+    candidate = Candidate(index, reply, parsed.code, parsed.complexity)
+    if parsed.code is not None:
+        if on_progress:
+            on_progress(f"judging candidate {index + 1}/{total}", tokens)
+        candidate.report = run_examples(task, parsed.code, judge, limits)
+    return candidate
+
+
+def _measure(task: Task, code: str, judge: Judge) -> str | None:
+    """Time the verified function on inputs grown from its first example: e.g. 'measured ~n^1.0'."""
+    tests = judge_tests(task)
+    if not tests:
+        return None
+    try:
+        measured = measure_complexity(runnable_code(task, code), tests[0].input, budget_s=1.0, judge=judge)
+    except Exception:  # noqa: BLE001 - a measurement is a bonus, never a failure
+        return None
+    return measured.describe() if measured else None
 
 
 def wait_for(job, cancel: threading.Event | None):

@@ -209,6 +209,7 @@ async def solve_with_progress(ls, doc: OpenDocument, task: Task, messages, title
             messages=messages,
             on_progress=progress.report,
             cancel=cancel,
+            measure=settings.judge.measure_complexity,
         )
     except Cancelled:
         progress.end("cancelled")

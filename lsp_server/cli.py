@@ -251,6 +251,7 @@ def run_solve(args: argparse.Namespace) -> int:
                     settings.generation_params(),
                     limits=_task_limits(settings, task),
                     system_prompt=settings.generation.system_prompt or None,
+                    measure=settings.judge.measure_complexity,
                     on_progress=lambda message, _tokens: print(f"  {message}", file=sys.stderr, end="\r"),
                 )
             except BackendError as exc:

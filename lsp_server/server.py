@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+from pathlib import Path
 
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
@@ -19,6 +21,7 @@ from lsp_server.documents import Documents
 from lsp_server.protocol import VibeProtocol, report_parse_error
 from lsp_server.settings import Settings, parse_settings
 from sandbox import Judge, Report
+from sandbox.companion import CompanionServer, Problem, store_problem
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +45,8 @@ class VibeServer(LanguageServer):
         self.completions = PrefixCache()
         self.completion_serial: dict[str, int] = {}
         self.pending_errors: list[str] = []
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.companion: CompanionServer | None = None
 
     def report_server_error(self, error: Exception, source) -> None:
         """Log protocol-level errors instead of popping them up; answer unparseable input."""
@@ -57,7 +62,53 @@ class VibeServer(LanguageServer):
             self.log(f"Model settings changed; {settings.model.name} loads on next use.")
         if settings.judge != old.judge:
             self.judge = None
+        if settings.companion != old.companion and self.loop is not None:
+            self.sync_companion()
         return errors
+
+    def sync_companion(self) -> None:
+        """Start, restart or stop the Competitive Companion receiver to match the settings."""
+        wanted = self.settings.companion
+        if self.companion is not None and (not wanted.enabled or self.companion.port != wanted.port):
+            self.companion.stop()
+            self.companion = None
+        if wanted.enabled and self.companion is None:
+            try:
+                self.companion = CompanionServer(self._on_problem, port=wanted.port)
+            except OSError as exc:
+                self.show(
+                    f"Cannot receive Competitive Companion problems on port {wanted.port} ({exc.strerror}); "
+                    "set companion.port to a free port.",
+                    types.MessageType.Warning,
+                )
+                return
+            self.companion.start()
+            self.log(f"Competitive Companion receiver on 127.0.0.1:{self.companion.port}")
+
+    def _on_problem(self, problem: Problem) -> None:
+        """A problem arrived (receiver thread): store it in the workspace and open it."""
+        self._threadsafe(lambda: asyncio.ensure_future(self._store_problem(problem)))
+
+    async def _store_problem(self, problem: Problem) -> None:
+        """Write the problem's source skeleton and samples into the workspace, then show the file."""
+        root = self.workspace.root_path or os.getcwd()
+        try:
+            path = await asyncio.to_thread(
+                store_problem, problem, Path(root), self.settings.companion.language
+            )
+        except OSError as exc:
+            self.show(
+                f"Cannot save problem {problem.name!r} in {root} ({exc.strerror}).", types.MessageType.Error
+            )
+            return
+        window = self.client_capabilities.window
+        if window and window.show_document and window.show_document.support:
+            await self.window_show_document_async(
+                types.ShowDocumentParams(uri=path.as_uri(), take_focus=True)
+            )
+        self.show(
+            f"Saved {problem.name} with {len(problem.tests)} samples to {path}.", types.MessageType.Info
+        )
 
     def get_engine(self) -> Engine:
         """The engine, started on first use (the model itself loads on the first job)."""
@@ -80,7 +131,7 @@ class VibeServer(LanguageServer):
 
     def _threadsafe(self, fn) -> None:
         """Run fn on the event loop."""
-        loop = getattr(self.protocol, "_loop", None) or getattr(self, "loop", None)
+        loop = self.loop
         try:
             if loop is not None and loop.is_running():
                 loop.call_soon_threadsafe(fn)
@@ -98,7 +149,10 @@ class VibeServer(LanguageServer):
         self.window_show_message(types.ShowMessageParams(type=kind, message=message))
 
     def stop_everything(self) -> None:
-        """Cancel every running job and stop the engine."""
+        """Cancel every running job, stop the Companion receiver and the engine."""
+        if self.companion is not None:
+            self.companion.stop()
+            self.companion = None
         for job in self.running:
             job.cancel.set()
         if self.engine is not None:
@@ -132,6 +186,10 @@ def create_server() -> VibeServer:
     @ls.feature(types.INITIALIZE)
     def initialize(ls: VibeServer, params: types.InitializeParams) -> None:
         """Read initializationOptions (the camelCase settings tree)."""
+        try:
+            ls.loop = asyncio.get_running_loop()
+        except RuntimeError:
+            ls.loop = None
         options = params.initialization_options
         if isinstance(options, dict) and set(options) == {"vibethinker"}:
             options = options["vibethinker"]
@@ -140,6 +198,7 @@ def create_server() -> VibeServer:
     @ls.feature(types.INITIALIZED)
     async def initialized(ls: VibeServer, params: types.InitializedParams) -> None:
         """Report invalid options, pull workspace configuration, say which sandbox is in use."""
+        ls.loop = asyncio.get_running_loop()
         for error in ls.pending_errors:
             ls.show(error, types.MessageType.Warning)
         ls.pending_errors = []
@@ -152,6 +211,7 @@ def create_server() -> VibeServer:
             ls.show(f"The sandbox could not start: {exc}", types.MessageType.Error)
         status = {"model": ls.settings.model.name, "state": "idle", "detail": "", "sandbox": sandbox}
         ls.protocol.notify(STATUS_NOTIFICATION, status)
+        ls.sync_companion()
 
     @ls.feature(types.SHUTDOWN)
     def shutdown(ls: VibeServer, params: None) -> None:

@@ -94,6 +94,9 @@ class JudgeSettings:
     time_limit: float = _opt(2.0, "CPU time limit per example, in seconds.", minimum=0.1, maximum=60.0)
     memory_limit: int = _opt(256, "Memory limit per example, in megabytes.", minimum=16, maximum=16384)
     python: str = _opt("", "Python interpreter that runs Python solutions (empty: the server's own).")
+    measure_complexity: bool = _opt(
+        True, "Time verified Python functions on growing inputs and add the measured growth to the note."
+    )
     isolation: str = _opt(
         "auto",
         "Sandbox level: auto picks the strongest available; strong requires bubblewrap.",
@@ -125,6 +128,9 @@ class CompanionSettings:
     """The Competitive Companion receiver."""
 
     enabled: bool = _opt(False, "Accept problems from the Competitive Companion browser extension.")
+    language: str = _opt(
+        "python", "Language of the source file created for a received problem.", choices=("python", "cpp")
+    )
     port: int = _opt(
         27121, "Loopback port the Competitive Companion receiver listens on.", minimum=1024, maximum=65535
     )

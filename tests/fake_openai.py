@@ -122,6 +122,7 @@ class FakeOpenAI:
                                     choice = {"index": i, "delta": {"content": p[step]}}
                                 else:
                                     choice = {"index": i, "text": p[step]}
+                                choice["finish_reason"] = "stop" if step == len(p) - 1 else None
                                 self.wfile.write(f"data: {json.dumps({'choices': [choice]})}\n\n".encode())
                         self.wfile.flush()
                         if fake.chunk_delay_s:
