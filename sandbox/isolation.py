@@ -114,13 +114,17 @@ def describe() -> dict:
         "bwrap": bwrap or find_bwrap(),
         "bwrap_version": version,
         "strong_unavailable_reason": reason,
-        "unshared": ["user" if os.geteuid() != 0 else None, "pid", "net", "ipc", "uts", "cgroup", "mount"]
-        if bwrap
-        else [],
+        "unshared": unshared_namespaces() if bwrap else [],
         "program_uid": NOBODY if os.geteuid() == 0 else os.geteuid(),
         "seccomp_in_fallback": seccomp,
         "seccomp_unavailable_reason": seccomp_reason,
     }
+
+
+def unshared_namespaces() -> list[str]:
+    """The namespaces the strong level gives the program of its own."""
+    own = ["pid", "net", "ipc", "uts", "cgroup", "mount"]
+    return own if os.geteuid() == 0 else ["user", *own]
 
 
 def bwrap_prefix(bwrap: str) -> list[str]:

@@ -280,6 +280,7 @@ class Judge:
 
         return {
             "judge_pid": os.getpid(),
+            "libraries": {"c": pyseccomp._libc._name, "seccomp": pyseccomp._libseccomp._name},
             "no_fork": as_root,
             "module_dir": str(Path(pyseccomp.__file__).parent),
         }
@@ -290,7 +291,7 @@ class Judge:
         """The command line that starts the shim at the chosen isolation level."""
         shim_python = shim_interpreter()
         if self.level.name != "strong":
-            return [sys.executable, "-E", "-s", "-B", str(HERE / "shim.py"), str(spec)]
+            return [shim_python, "-E", "-s", "-S", "-B", str(HERE / "shim.py"), str(spec)]
         mounts = [Mount(str(job), "/job")]
         mounts += [Mount(str(HERE / name), f"/judge/{name}") for name in SCRIPTS]
         prefixes = set(interpreter_prefixes(python)) | set(interpreter_prefixes(shim_python))

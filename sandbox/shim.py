@@ -67,6 +67,11 @@ def build_seccomp(config: dict | None):
         return None
     if config.get("module_dir") and config["module_dir"] not in sys.path:
         sys.path.append(config["module_dir"])
+    import ctypes.util
+
+    # The judge already knows the libraries' names: skip find_library's slow ldconfig/gcc subprocesses.
+    known, search = config.get("libraries", {}), ctypes.util.find_library
+    ctypes.util.find_library = lambda name: known.get(name) or search(name)
     import pyseccomp as sc
 
     deny = sc.ERRNO(errno.EPERM)
@@ -158,7 +163,8 @@ def apply_limits(limits: dict, shared_uid: bool) -> None:
     set_limit(resource.RLIMIT_FSIZE, limits["fsize_bytes"])
     set_limit(resource.RLIMIT_NOFILE, limits["nofile"])
     set_limit(resource.RLIMIT_CORE, 0)
-    nproc = limits["nproc"] + (count_processes(os.getuid()) if shared_uid else 0)
+    # Root is exempt from RLIMIT_NPROC, so counting its processes would only cost time.
+    nproc = limits["nproc"] + (count_processes(os.getuid()) if shared_uid and os.getuid() != 0 else 0)
     set_limit(resource.RLIMIT_NPROC, nproc)
 
 
