@@ -200,14 +200,10 @@ export function probeServer(server: ServerCommand, cwd?: string, timeoutMs = 200
       }
       const python = server.source === 'vibethinker.server.python';
       const install = python ? `${server.command} -m ${INSTALL_COMMAND}` : INSTALL_COMMAND;
-      const why = (stderr.trim().split('\n').pop() ?? '') || error.message;
-      reject(
-        new ServerNotFoundError(
-          `\`${[probe.command, ...probe.args].join(' ')}\` failed (${why}); ` +
-            `install the server with \`${install}\`.`,
-          install,
-        ),
-      );
+      const lastLine = stderr.trim().split('\n').pop() ?? '';
+      const why = (lastLine.startsWith(`${probe.command}: `) ? lastLine.slice(probe.command.length + 2) : lastLine) || error.message;
+      const what = python ? `${server.command} cannot run the server` : `\`${server.command}\` does not run`;
+      reject(new ServerNotFoundError(`${what} (${why}); install it with \`${install}\`.`, install));
     });
   });
 }

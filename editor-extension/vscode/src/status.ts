@@ -65,8 +65,12 @@ export function describeStatus(status: StatusParams): StatusView {
   if (status.state === 'loading' && status.detail) {
     parts.push(short(status.detail));
   }
-  if (status.state === 'generating' && status.tokensPerSecond !== undefined) {
-    parts.push(`${status.tokensPerSecond.toFixed(1)} tok/s`);
+  if (status.state === 'generating') {
+    if (status.tokensPerSecond !== undefined) {
+      parts.push(`${status.tokensPerSecond.toFixed(1)} tok/s`);
+    } else if (status.detail) {
+      parts.push(short(status.detail));
+    }
   }
   if (status.sandbox) {
     parts.push(`sandbox: ${status.sandbox}`);

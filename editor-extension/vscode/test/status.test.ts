@@ -38,3 +38,8 @@ test('tokens per second are dropped once generation ends', () => {
   const generating = mergeStatus(undefined, { state: 'generating', tokensPerSecond: 10 });
   assert.equal(mergeStatus(generating, { state: 'ready' }).tokensPerSecond, undefined);
 });
+
+test('generating without a numeric rate shows the server detail (which carries the speed)', () => {
+  const view = describeStatus(mergeStatus(undefined, { model: 'm', state: 'generating', detail: '37 tokens/s' }));
+  assert.match(view.text, /generating · 37 tokens\/s/);
+});
