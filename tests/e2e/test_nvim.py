@@ -11,6 +11,7 @@ which the tests assert on.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
@@ -21,6 +22,7 @@ from pathlib import Path
 
 import pytest
 
+from lsp_server.doctor import collect
 from tests.conftest import GOOD_REPLY, TWO_SUM_SOURCE
 from tests.fake_openai import FakeOpenAI
 
@@ -81,6 +83,12 @@ pytestmark = [
 ]
 
 
+@functools.cache
+def sandbox_level() -> str:
+    """The sandbox isolation level `vibethinker-lsp doctor` reports here, e.g. 'strong (bubblewrap 0.11.0)'."""
+    return collect()["sandbox"]["level"]
+
+
 class Neovim:
     """One headless Neovim session in a temporary project, configured like a user's."""
 
@@ -113,10 +121,12 @@ class Neovim:
         source: str,
         params: dict | None = None,
         extra_env: dict | None = None,
+        init_lua: str | None = None,
         **options,
     ) -> dict:
         """Open the file in Neovim, run a scenario, and return what it reported (failing on its error).
-        `options` go to setup() next to the settings; `extra_env` to Neovim's environment."""
+        `options` go to setup() next to the settings; `extra_env` to Neovim's environment; `init_lua`
+        replaces the setup() call in init.lua."""
         path = self.project / file_name
         path.write_text(source)
         setup = {"settings": self.settings(), **options}
@@ -124,7 +134,7 @@ class Neovim:
         init.write_text(
             "vim.g.loaded_python3_provider = 0  -- as many configs do; probing it costs seconds per start\n"
             f"vim.opt.runtimepath:prepend([==[{PLUGIN}]==])\n"
-            f"require('vibethinker').setup(vim.json.decode([==[{json.dumps(setup)}]==]))\n"
+            + (init_lua or f"require('vibethinker').setup(vim.json.decode([==[{json.dumps(setup)}]==]))\n")
         )
         (self.root / "params.json").write_text(json.dumps(params or {}))
         result = self.root / "result.json"
@@ -181,8 +191,6 @@ def nvim(tmp_path):
 
 
 def test_plugin_attaches_lists_actions_and_passes_checkhealth(nvim: Neovim):
-    from lsp_server.doctor import collect
-
     seen = nvim.run("plugin.lua", "two_sum.py", TWO_SUM_SOURCE, {"todo": TODO})
 
     assert seen["client_name"] == "vibethinker"
@@ -195,7 +203,7 @@ def test_plugin_attaches_lists_actions_and_passes_checkhealth(nvim: Neovim):
     assert "accept the inline completion" in seen["accept_map"]
     assert seen["titles"][0] == "Implement TODO: hash map, O(n)"
 
-    level = collect()["sandbox"]["level"]
+    level = sandbox_level()
     assert seen["statusline"] == f"VibeThinker: idle · sandbox {level.split()[0]}"
     health = "\n".join(seen["health"])
     assert re.search(r"OK server found: \S*/bin/vibethinker-lsp", health), health
@@ -229,6 +237,22 @@ def test_checkhealth_reports_a_missing_server(nvim: Neovim):
     assert "pip install -e ." in health
     assert seen["clients"] == 0
     assert any("vibethinker-lsp-missing` was not found" in m for m in nvim.messages), nvim.messages
+
+
+def test_the_lsp_config_alone_works_without_setup(nvim: Neovim):
+    settings = json.dumps(nvim.settings())
+    init_lua = (
+        "vim.lsp.config('vibethinker', { settings = { vibethinker = "
+        f"vim.json.decode([==[{settings}]==]) }} }})\n"
+        "vim.lsp.enable('vibethinker')\n"
+    )
+    seen = nvim.run("bare.lua", "two_sum.py", TWO_SUM_SOURCE, {"todo": TODO}, init_lua=init_lua)
+
+    assert seen["init_options"] == {}
+    assert seen["commands"] == []
+    assert "seen = {}" in seen["text"] and "(AC: passed 2/2 examples)" in seen["text"]
+    assert nvim.fake.requests, "the model server from workspace/configuration was not used"
+    assert seen["statusline"].endswith(" · sandbox " + sandbox_level().split()[0])
 
 
 def test_implement_code_action_applies_verified_code(nvim: Neovim):

@@ -52,7 +52,7 @@ local function check_server(cmd)
   local path = vim.fn.exepath(cmd[1])
   if path == '' then
     health.error(('server not found: `%s` is not executable'):format(cmd[1]), {
-      'Install it: `pip install -e .` in the vibethinker-lsp checkout (or `pip install vibethinker-lsp`).',
+      'Install it: `pip install -e .` in the vibethinker-lsp checkout.',
       "Or point the plugin at it: require('vibethinker').setup({ cmd = { '/path/to/vibethinker-lsp' } })",
       "Or at a Python that has it: require('vibethinker').setup({ python = '/path/to/python' })",
     })
@@ -165,9 +165,9 @@ end
 function M.check()
   local plugin = require('vibethinker')
   check_neovim()
-  local cmd = check_server(plugin.base_cmd())
+  local cmd = check_server(plugin.configured_cmd())
   if cmd then
-    check_doctor(cmd, plugin.options.settings or {})
+    check_doctor(cmd, plugin.configured_settings())
   end
   check_running()
 end

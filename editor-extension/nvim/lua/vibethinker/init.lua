@@ -49,6 +49,37 @@ function M.base_cmd(opts)
   return vim.deepcopy(opts.cmd or M.defaults.cmd)
 end
 
+--- The server command without `serve` as Neovim will run it: from the resolved `vibethinker` LSP config
+--- (setup() or the user's own vim.lsp.config), else from the options.
+---@return string[]
+function M.configured_cmd()
+  local ok, config = pcall(function()
+    return vim.lsp.config.vibethinker
+  end)
+  local cmd = ok and config and config.cmd
+  if type(cmd) ~= 'table' or #cmd == 0 then
+    return M.base_cmd()
+  end
+  cmd = vim.deepcopy(cmd)
+  if cmd[#cmd] == 'serve' then
+    table.remove(cmd)
+  end
+  return cmd
+end
+
+--- The server settings in use: setup()'s `settings`, else the `vibethinker` section of the LSP config.
+---@return table
+function M.configured_settings()
+  if M.options.settings and not vim.tbl_isempty(M.options.settings) then
+    return M.options.settings
+  end
+  local ok, config = pcall(function()
+    return vim.lsp.config.vibethinker
+  end)
+  local section = ok and config and vim.tbl_get(config, 'settings', 'vibethinker')
+  return type(section) == 'table' and section or {}
+end
+
 --- The message for a server command that cannot be run, or nil when it can.
 ---@param cmd string[]
 ---@return string?
@@ -57,10 +88,10 @@ function M.missing_server(cmd)
     return nil
   end
   return ('VibeThinker: `%s` was not found. Install the server (`pip install -e .` in the vibethinker-lsp '
-    .. 'checkout, or `pip install vibethinker-lsp`) or set `cmd`/`python` in setup().'):format(cmd[1])
+    .. 'checkout) or set `cmd` or `python` in setup().'):format(cmd[1])
 end
 
---- Run `f(client_id, bufnr)` for the VibeThinker client of the current buffer, or say there is none.
+--- Run `f(client, bufnr)` for the VibeThinker client of the current buffer, or say there is none.
 ---@param f fun(client: vim.lsp.Client, bufnr: integer)
 local function with_client(f)
   local bufnr = vim.api.nvim_get_current_buf()
