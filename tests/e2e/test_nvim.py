@@ -129,17 +129,46 @@ class Neovim:
         replaces the setup() call in init.lua."""
         path = self.project / file_name
         path.write_text(source)
-        setup = {"settings": self.settings(), **options}
+        init = self._write_init(init_lua, options)
+        (self.root / "params.json").write_text(json.dumps(params or {}))
+        result = self.root / "result.json"
+        result.unlink(missing_ok=True)
+        command = [NVIM, "--headless", "-n", "-i", "NONE", "-u", str(init), str(path)]
+        command += ["-c", f"lua dofile([==[{HARNESS}]==]).run([==[{SCENARIOS / scenario}]==])"]
+        try:
+            proc = subprocess.run(
+                command,
+                cwd=self.project,
+                env=self._environment(result, extra_env),
+                capture_output=True,
+                text=True,
+                timeout=90,
+                stdin=subprocess.DEVNULL,
+            )
+        except subprocess.TimeoutExpired as exc:
+            pytest.fail(f"Neovim did not exit within 90 s; stderr: {exc.stderr!r}")
+        assert result.exists(), f"Neovim wrote no result (exit {proc.returncode}): {proc.stderr[-2000:]}"
+        outcome = json.loads(result.read_text())
+        assert outcome["ok"], (
+            f"{outcome['error']}\nmessages: {outcome['messages']}\nstderr: {proc.stderr[-2000:]}"
+        )
+        self.messages = [m[0] for m in outcome["messages"]]
+        return outcome["result"]
+
+    def _write_init(self, init_lua: str | None, options: dict) -> Path:
+        """init.lua as a user writes it: the plugin folder on the runtimepath, then setup({...})."""
+        setup = json.dumps({"settings": self.settings(), **options})
         init = self.root / "init.lua"
         init.write_text(
             "vim.g.loaded_python3_provider = 0  -- as many configs do; probing it costs seconds per start\n"
             f"vim.opt.runtimepath:prepend([==[{PLUGIN}]==])\n"
-            + (init_lua or f"require('vibethinker').setup(vim.json.decode([==[{json.dumps(setup)}]==]))\n")
+            + (init_lua or f"require('vibethinker').setup(vim.json.decode([==[{setup}]==]))\n")
         )
-        (self.root / "params.json").write_text(json.dumps(params or {}))
-        result = self.root / "result.json"
-        result.unlink(missing_ok=True)
-        env = {
+        return init
+
+    def _environment(self, result: Path, extra_env: dict | None) -> dict:
+        """A clean Neovim home in the temporary folder, the server shim on PATH, the harness's files."""
+        return {
             **os.environ,
             "PATH": f"{self.bin}{os.pathsep}{os.environ.get('PATH', '')}",
             "HOME": str(self.root),
@@ -153,34 +182,6 @@ class Neovim:
             "VIBE_TIMEOUT_MS": "45000",
             **(extra_env or {}),
         }
-        command = [
-            NVIM,
-            "--headless",
-            "-n",
-            "-i",
-            "NONE",
-            "-u",
-            str(init),
-            str(path),
-            "-c",
-            f"lua dofile([==[{HARNESS}]==]).run([==[{SCENARIOS / scenario}]==])",
-        ]
-        proc = subprocess.run(
-            command,
-            cwd=self.project,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=90,
-            stdin=subprocess.DEVNULL,
-        )
-        assert result.exists(), f"Neovim wrote no result (exit {proc.returncode}): {proc.stderr[-2000:]}"
-        outcome = json.loads(result.read_text())
-        assert outcome["ok"], (
-            f"{outcome['error']}\nmessages: {outcome['messages']}\nstderr: {proc.stderr[-2000:]}"
-        )
-        self.messages = [m[0] for m in outcome["messages"]]
-        return outcome["result"]
 
 
 @pytest.fixture
