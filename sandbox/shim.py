@@ -25,6 +25,7 @@ import sys
 import time
 
 PR_SET_CHILD_SUBREAPER = 36
+PR_SET_PDEATHSIG = 1
 CLONE_THREAD = 0x10000
 STDERR_KEEP = 64 * 1024
 READ_CHUNK = 1 << 16
@@ -35,14 +36,16 @@ def main(argv: list[str]) -> int:
     with open(argv[1], "rb") as handle:
         spec = marshal.load(handle)
     if spec["sweep"] == "descendants":
-        become_subreaper()
+        prctl = become_subreaper()
+    else:
+        prctl = None
     seccomp_filter = build_seccomp(spec.get("seccomp"))
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     wake_r, wake_w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
     signal.set_wakeup_fd(wake_w)
     signal.signal(signal.SIGCHLD, lambda *_: None)
     for index, test in enumerate(spec["tests"]):
-        result = run_test(spec, test, wake_r, seccomp_filter)
+        result = run_test(spec, test, wake_r, seccomp_filter, prctl)
         result["index"] = index
         sweep(spec["sweep"])
         clean(spec.get("clean", []))
@@ -52,12 +55,24 @@ def main(argv: list[str]) -> int:
     return 0
 
 
-def become_subreaper() -> None:
-    """Make orphaned descendants (double-forked daemons) reparent to the shim so the sweep finds them."""
+def become_subreaper():
+    """Make orphaned descendants (double-forked daemons) reparent to the shim so the sweep finds them, and
+    sweep them all when the judge dies (outside a PID namespace nothing else would end them); return prctl."""
     import ctypes
 
     libc = ctypes.CDLL(None, use_errno=True)
     libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+    signal.signal(signal.SIGTERM, sweep_and_exit)
+    libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+    if os.getppid() == 1:  # the judge died before the shim could ask to be told
+        sweep_and_exit()
+    return libc.prctl
+
+
+def sweep_and_exit(*_: object) -> None:
+    """The judge is gone: kill every descendant (grandchildren included) and end."""
+    sweep("descendants")
+    os._exit(1)
 
 
 def build_seccomp(config: dict | None):
@@ -95,7 +110,7 @@ def build_seccomp(config: dict | None):
     return filt
 
 
-def run_test(spec: dict, test: dict, wake_r: int, seccomp_filter) -> dict:
+def run_test(spec: dict, test: dict, wake_r: int, seccomp_filter, prctl) -> dict:
     """Fork the program for one test, watch it to its end and return what happened."""
     limits = spec["limits"]
     out_r, out_w = os.pipe2(os.O_CLOEXEC)
@@ -106,7 +121,7 @@ def run_test(spec: dict, test: dict, wake_r: int, seccomp_filter) -> dict:
     start = time.monotonic()
     pid = os.fork()
     if pid == 0:
-        exec_child(spec, test, (stdin_fd, out_w, err_w), fail_w, seccomp_filter)
+        exec_child(spec, test, (stdin_fd, out_w, err_w), fail_w, seccomp_filter, prctl)
     for fd in (out_w, err_w, fail_w, stdin_fd):
         os.close(fd)
     watch = watch_child(pid, out_r, err_r, wake_r, limits, start)
@@ -131,10 +146,12 @@ def run_test(spec: dict, test: dict, wake_r: int, seccomp_filter) -> dict:
     }
 
 
-def exec_child(spec: dict, test: dict, fds: tuple[int, int, int], fail_w: int, seccomp_filter) -> None:
+def exec_child(spec: dict, test: dict, fds: tuple[int, int, int], fail_w: int, seccomp_filter, prctl) -> None:
     """In the forked child: new session, limits, unprivileged uid, seccomp, then exec; never returns."""
     try:
         os.setsid()
+        if prctl is not None:  # be killed when the shim dies
+            prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
         for target, fd in enumerate(fds):
             os.dup2(fd, target)
         if spec.get("gid") is not None:

@@ -11,7 +11,10 @@ import os
 import shutil
 import socket
 import stat
+import subprocess
+import sys
 import tempfile
+import time
 import uuid
 from pathlib import Path
 
@@ -22,9 +25,12 @@ from sandbox import Judge, Limits, TestCase, Verdict
 from sandbox.isolation import IsolationUnavailable
 
 HOSTILE = Path(__file__).parent / "hostile"
+# A short CPU limit keeps the suite quick; the wall limit is generous so that a busy CI machine does not
+# turn quick programs into TLE. Only sleep.py, which tests the wall limit itself, gets a tight one.
 LIMITS = Limits(
-    time_s=1.0, wall_factor=2.5, memory_mb=128, output_mb=1, processes=16, file_mb=1, open_files=32
+    time_s=0.5, wall_factor=8.0, memory_mb=128, output_mb=1, processes=16, file_mb=1, open_files=32
 )
+WALL_LIMITS = Limits(time_s=0.5, wall_factor=2.0, memory_mb=128, output_mb=1, processes=16, file_mb=1)
 ESCAPE_MARK = "vibe-pwned"
 
 # program file -> (accepted verdicts, stdin ("{port}", "{secret}", "{targets}" are filled in), expected output)
@@ -169,7 +175,10 @@ def test_hostile_program(judge, program, escape_targets, secret, listener, job_r
     language = "cpp" if program.endswith(".cpp") else "python"
     code = (HOSTILE / program).read_text()
 
-    report = judge.run(code, [TestCase(program, stdin, output)], language=language, style="stdin")
+    limits = WALL_LIMITS if program == "sleep.py" else None
+    report = judge.run(
+        code, [TestCase(program, stdin, output)], language=language, style="stdin", limits=limits
+    )
 
     detail = report.first_failure.describe() if report.first_failure else ""
     assert report.verdict in verdicts, (
@@ -186,3 +195,54 @@ def test_hostile_program(judge, program, escape_targets, secret, listener, job_r
     if program == "compile_error.cpp":
         assert "undeclared_name" in report.compile_output
     assert judge_answers(judge)
+
+
+def test_killed_judge_leaves_no_process(judge, tmp_path):
+    """When the judge's own process is killed mid-run, the program and its children die with it."""
+    token = f"0.{uuid.uuid4().int % 10**12:012d}"
+    # C++, so that the fallback runs it as uid 65534 even where Python must stay root (and cannot fork).
+    program = (
+        "#include <unistd.h>\nint main() {\n"
+        f'  if (fork() == 0) execl("/bin/sleep", "sleep", "1000", "{token}", (char*)0);\n'
+        "  volatile unsigned long x = 0;\n  while (true) x++;\n}\n"
+    )
+    script = (
+        "import sys\nsys.path.insert(0, sys.argv[1])\n"
+        "from sandbox import Judge, Limits, TestCase\n"
+        "judge = Judge(Limits(time_s=30), isolation=sys.argv[2], cache_dir=sys.argv[3])\n"
+        "print('started', flush=True)\n"
+        "judge.run(sys.stdin.read(), [TestCase('t', '', '')], language='cpp', style='stdin')\n"
+    )
+    root = str(Path(__file__).resolve().parent.parent)
+    runner = subprocess.Popen(
+        [sys.executable, "-c", script, root, judge.level.name, str(tmp_path)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    runner.stdin.write(program)
+    runner.stdin.close()
+    assert runner.stdout.readline().strip() == "started"
+    assert wait_for(lambda: sleepers(token)), "the program never started"
+    runner.kill()
+    runner.wait()
+    assert wait_for(lambda: not sleepers(token)), sleepers(token)
+
+
+def sleepers(token: str) -> list[int]:
+    """Processes running `sleep 1000 TOKEN`."""
+    found = []
+    for proc in psutil.process_iter(["pid", "cmdline"]):
+        if token in (proc.info["cmdline"] or []):
+            found.append(proc.info["pid"])
+    return found
+
+
+def wait_for(condition, timeout: float = 20.0) -> bool:
+    """Poll a condition until it holds or the timeout passes."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.05)
+    return False
