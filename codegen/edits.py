@@ -5,6 +5,7 @@ from __future__ import annotations
 import textwrap
 from dataclasses import dataclass
 
+from codegen.languages import parser
 from codegen.tasks import Position, Range, Task
 
 _LINE_COMMENT = {"python": "#"}
@@ -43,6 +44,7 @@ def implementation_edit(task: Task, code: str, note: str) -> TextEdit:
     """Return the edit replacing the task's function (and a marker above it) with `code` and a note line."""
     body = textwrap.dedent(code).strip("\n")
     body = _drop_repeated_note(body, task.language)
+    body = keep_docstring(task, body)
     indent = task.indent
     lines = [f"{comment_prefix(task.language)} {note}"] + body.split("\n")
     text = "\n".join((indent + ln) if ln.strip() else "" for ln in lines)
@@ -82,3 +84,42 @@ def _drop_repeated_note(body: str, language: str) -> str:
     """Drop a note line from an earlier run that the model copied back."""
     marker = f"{comment_prefix(language)} VibeThinker ("
     return "\n".join(ln for ln in body.split("\n") if not ln.strip().startswith(marker))
+
+
+def keep_docstring(task: Task, code: str) -> str:
+    """Put the original docstring (with its examples) back into a Python function the model rewrote
+    without one, so Run examples and Fix keep working after Implement."""
+    if task.language != "python" or not task.docstring or not task.function:
+        return code
+    tree = parser("python").parse(code.encode("utf-8"))
+    func = next((n for n in _functions(tree.root_node) if _name(n) == task.function), None)
+    body = func.child_by_field_name("body") if func is not None else None
+    if body is None or body.named_child_count == 0:
+        return code
+    first = body.named_children[0]
+    if first.type == "expression_statement" and first.named_child_count and first.named_children[0].type == "string":
+        return code
+    lines = code.split("\n")
+    row = first.start_point[0]
+    indent = lines[row][: len(lines[row]) - len(lines[row].lstrip())]
+    doc = task.docstring.replace('"""', '\\"""').split("\n")
+    block = [f'{indent}"""{doc[0]}'] + [f"{indent}{ln}" if ln.strip() else "" for ln in doc[1:]]
+    if len(doc) > 1:
+        block.append(f'{indent}"""')
+    else:
+        block[0] += '"""'
+    return "\n".join(lines[:row] + block + lines[row:])
+
+
+def _functions(node):
+    """Every function definition under a node, outermost first."""
+    if node.type == "function_definition":
+        yield node
+    for child in node.named_children:
+        yield from _functions(child)
+
+
+def _name(node) -> str | None:
+    """A function definition's name."""
+    name = node.child_by_field_name("name")
+    return name.text.decode("utf-8") if name is not None and name.text is not None else None

@@ -306,7 +306,7 @@ def create_server() -> VibeServer:
             contents=types.MarkupContent(kind=types.MarkupKind.Markdown, value="\n\n".join(parts))
         )
 
-    @ls.feature(types.TEXT_DOCUMENT_INLINE_COMPLETION)
+    @ls.feature(types.TEXT_DOCUMENT_INLINE_COMPLETION, types.InlineCompletionOptions())
     async def inline_completion(ls: VibeServer, params: types.InlineCompletionParams):
         """Ghost text: a plain continuation of the code before the cursor."""
         text = await _complete(ls, params.text_document.uri, params.position)
