@@ -223,7 +223,7 @@ class Engine:
                 job.finished_at = time.monotonic()
                 if job.tokens > 1:
                     self.tokens_per_second = job.tokens_per_second
-                if self._backend is not None:
+                if self._backend is not None and (self.state != "ready" or job.tokens > 1):
                     detail = self.config.name
                     if job.tokens > 1:
                         detail += f" · {job.tokens_per_second:.0f} tokens/s"

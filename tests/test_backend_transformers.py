@@ -164,3 +164,21 @@ def test_complete_is_greedy_and_cut_at_stop(backend):
 def test_cut_at_stop_uses_the_earliest():
     assert cut_at_stop("abc\n\ndef", ("def", "\n\n")) == "abc"
     assert cut_at_stop("abc", ()) == "abc"
+
+
+def test_warm_up_failure_falls_back_to_eager_decoding(model_folder):
+    backend = TransformersBackend(ModelConfig(name=str(model_folder), device="cpu"))
+    try:
+        backend.decoder.compile_step = True  # pretend to be on CUDA with compile on
+
+        def broken_warm_up(sizes, tokens, report):
+            raise RuntimeError("inductor failed")
+
+        backend.decoder.warm_up = broken_warm_up
+        reports = []
+        backend.warm_up(reports.append)
+        assert reports == ["compiling the decode step failed (RuntimeError); decoding without CUDA graphs"]
+        assert backend.decoder.compile_step is False
+        assert len(backend.chat(MESSAGES, GenerationParams(max_new_tokens=4, n=2, seed=1))) == 2
+    finally:
+        backend.close()

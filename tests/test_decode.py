@@ -251,3 +251,16 @@ def test_kv_cache_bytes_of_the_real_architecture():
     )
     assert kv_cache_bytes(config, 1, 1, 2) == 28 * 1024  # 28 layers x K and V x 2 heads x 128 dims x 2 bytes
     assert kv_cache_bytes(config, 8, 4096, 2) == 8 * 4096 * 28 * 1024
+
+
+def test_warm_up_sizes_caches_for_each_batch_and_keeps_eos(tiny):
+    model, tokenizer = tiny
+    decoder = FastDecoder(model, tokenizer, static_cache=True)
+    eos = set(decoder.eos_ids)
+    reports = []
+    decoder.warm_up([1, 3], 600, reports.append)
+    assert decoder.cache_lengths() == {1: 1024, 3: 1024}
+    assert decoder.eos_ids == eos and len(reports) == 2
+    warmed = decoder._caches[3][1]
+    decoder.generate(tokenizer.encode(PROMPT, add_special_tokens=False), 3, DecodeOptions(8))
+    assert decoder._caches[3][1] is warmed  # a job that fits reuses the warmed cache (and compiled step)

@@ -79,6 +79,10 @@ class RecordingBackend:
                 break
         return replies
 
+    def warm_up(self, report):
+        """Report progress the way the real backend does."""
+        report("warming up the decode step for 1 candidate(s)")
+
     def complete(self, prefix, max_new_tokens, stop=(), should_stop=None, on_text=None):
         """Record the call and echo."""
         self.calls.append(prefix)
@@ -242,5 +246,23 @@ def test_plain_generate_path_streams_and_closes_reasoning(model_folder):
         assert len(replies) == 2 and offered == [0, 1]
         assert any("</think>" in r for r in replies)
         assert all(pieces[i].startswith(replies[i][:5]) for i in range(2))
+    finally:
+        engine.close()
+
+
+def test_load_reports_warm_up_progress_then_ready():
+    statuses: list[tuple[str, str]] = []
+    engine = Engine(
+        ModelConfig(name="m"),
+        backend_factory=lambda config: RecordingBackend(),
+        on_status=lambda *s: statuses.append(s),
+    )
+    try:
+        assert engine.load().future.result(WAIT) is None
+        assert statuses == [
+            ("loading", "m"),
+            ("loading", "warming up the decode step for 1 candidate(s)"),
+            ("ready", "m"),
+        ]
     finally:
         engine.close()

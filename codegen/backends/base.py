@@ -37,7 +37,9 @@ class ModelConfig:
         True  # cuda only: compile the decode step with CUDA graphs (torch.compile reduce-overhead)
     )
     warmup_candidates: int = 4  # cuda only: also compile and warm up this batch size at load (besides 1)
-    warmup_tokens: int = 8192  # cuda only: the prompt + new tokens the warm-up sizes the KV cache for
+    # cuda only: prompt + new tokens the warm-up sizes the KV caches for (rounded up to a power of two); a job
+    # that needs more compiles a bigger decode step on first use, one that needs less reuses the warmed one.
+    warmup_tokens: int = 10240
 
 
 @dataclass(frozen=True)

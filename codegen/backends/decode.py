@@ -360,9 +360,13 @@ class FastDecoder:
     def warm_up(self, batch_sizes: Sequence[int], length: int, report: Callable[[str], None]) -> None:
         """Compile and record the decode step for each batch size at the given cache length (CUDA graphs)."""
         options = DecodeOptions(max_new_tokens=4)
-        for rows in batch_sizes:
-            report(f"warming up the decode step for {rows} candidate(s)")
-            self.generate([self.pad_id] * 8, rows, options, reserve_tokens=length)
+        eos_ids, self.eos_ids = self.eos_ids, set()  # every warm-up step must run
+        try:
+            for rows in batch_sizes:
+                report(f"warming up the decode step for {rows} candidate(s)")
+                self.generate([self.pad_id] * 8, rows, options, reserve_tokens=length)
+        finally:
+            self.eos_ids = eos_ids
 
 
 def eos_token_ids(model, tokenizer) -> set[int]:

@@ -231,7 +231,9 @@ class TransformersBackend:
             report(
                 f"compiling the decode step failed ({exc.__class__.__name__}); decoding without CUDA graphs"
             )
-            self.decoder = FastDecoder(self.model, self.tokenizer, static_cache=True, compile_step=False)
+            self.decoder = FastDecoder(
+                self.model, self.tokenizer, static_cache=self.decoder.static_cache, compile_step=False
+            )
 
     def chat(
         self,
@@ -256,7 +258,7 @@ class TransformersBackend:
             prompt_lookup_num_tokens=params.prompt_lookup_num_tokens,
             seed=params.seed,
         )
-        n = self._candidates_for(params.n, len(prompt_ids) + params.max_new_tokens)
+        n = self._candidates_for(params.n, len(prompt_ids) + params.max_new_tokens + 1)
         result = self._decode(prompt_ids, n, options, on_text, should_stop, on_candidate)
         return result.texts
 
@@ -294,7 +296,8 @@ class TransformersBackend:
 
     def _candidates_for(self, n: int, tokens: int) -> int:
         """On CUDA, the number of candidates whose KV caches fit in free memory; elsewhere `n`."""
-        if not self.decoder.static_cache or self.decoder.cache_lengths().get(n, 0) >= tokens:
+        on_cuda = self.decoder.device.type == "cuda"
+        if not on_cuda or not self.decoder.static_cache or self.decoder.cache_lengths().get(n, 0) >= tokens:
             return n
         import torch
 

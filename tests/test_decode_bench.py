@@ -1,0 +1,59 @@
+"""bench/decode.py smoke-runs on a tiny model on the CPU and reports every number it promises."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+
+import pytest
+
+BENCH = Path(__file__).resolve().parent.parent / "bench" / "decode.py"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def one_torch_thread():
+    """Tiny models run fastest on one thread (and do not spin against other processes on a busy machine)."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.fixture(scope="module")
+def bench():
+    """The benchmark script as a module."""
+    spec = importlib.util.spec_from_file_location("bench_decode", BENCH)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_tiny_run_prints_the_whole_record(bench, capsys):
+    argv = ["--tiny", "--json", "--device", "cpu", "--repeats", "1", "--new-tokens", "6", "--batches", "2"]
+    assert bench.main([*argv, "--ttft-prompt-tokens", "200"]) == 0
+    record = json.loads(capsys.readouterr().out)
+    names = [(row["name"], row["batch"]) for row in record["rows"]]
+    assert names == [("model.generate", 1), ("engine", 1), ("engine", 2)]
+    for row in record["rows"]:
+        assert row["tokens_per_s"] > 0 and 0 < row["roofline_fraction"] and row["peak_memory_gib"] > 0
+    assert record["time_to_first_token_ms"] > 0 and record["ttft_prompt_tokens"] == 200
+    assert set(record["best_of_n_vs_batch_1"]) == {"2"}
+    assert record["compiled"] is False and record["tied_embeddings"] is True
+
+
+def test_table_output_and_untied_model(bench, capsys):
+    argv = ["--tiny", "--untied", "--device", "cpu", "--repeats", "1", "--new-tokens", "4", "--batches", "2"]
+    assert bench.main([*argv, "--ttft-prompt-tokens", "50"]) == 0
+    out = capsys.readouterr().out
+    assert "model.generate" in out and "time to first token (50-token prompt)" in out
+
+
+def test_weight_bytes_counts_tied_embeddings_once(bench):
+    args = bench.parse_args(["--tiny", "--device", "cpu"])
+    tied, _ = bench.build_model(args)
+    untied, _ = bench.build_model(bench.parse_args(["--tiny", "--untied", "--device", "cpu"]))
+    embedding = tied.config.vocab_size * tied.config.hidden_size * 4
+    assert bench.weight_bytes(untied) - bench.weight_bytes(tied) == embedding
