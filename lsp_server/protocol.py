@@ -14,6 +14,7 @@ import json
 import logging
 from typing import Any
 
+import attrs
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 from pygls.protocol import LanguageServerProtocol
@@ -101,7 +102,15 @@ class VibeProtocol(LanguageServerProtocol):
                 "The server is shut down; only 'exit' is accepted.",
             )
             return None
-        if "method" in data and "params" not in data and self.get_message_type(data["method"]) is None:
+        message_type = self.get_message_type(data["method"]) if "method" in data else None
+        if is_request and message_type is not None and "id" not in attrs.fields_dict(message_type):
+            self._send_error(
+                data["id"],
+                types.ErrorCodes.InvalidRequest,
+                f"{data['method']!r} is a notification and takes no id; it was ignored.",
+            )
+            return None
+        if "method" in data and "params" not in data and message_type is None:
             data["params"] = None  # an unknown method: let pygls answer Method Not Found
         try:
             return super().structure_message(data)
