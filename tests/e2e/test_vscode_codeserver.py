@@ -277,6 +277,16 @@ def code_server(tmp_path, toolchain):
         server.stop()
 
 
+def _assert_two_sum_works(text: str, path: Path) -> None:
+    """The saved file is the verified solution: marked AC, TODO gone, and it answers the examples."""
+    assert "# VibeThinker (AC: passed 2/2 examples); complexity O(n) time, O(n) space" in text
+    assert "TODO" not in text and "    pass" not in text
+    namespace: dict = {}
+    exec(compile(text, str(path), "exec"), namespace)
+    assert namespace["two_sum"]([2, 7, 11, 15], 9) == [0, 1]
+    assert namespace["two_sum"]([3, 2, 4], 6) == [1, 2]
+
+
 def test_quick_fix_implements_the_todo_in_code_server(code_server, fake_model, tmp_path):
     """Ctrl+. on the TODO, choose Implement: the verified two_sum lands in the editor and on disk."""
     # the server under test is this checkout, whether or not it is pip-installed in the interpreter
@@ -292,6 +302,8 @@ def test_quick_fix_implements_the_todo_in_code_server(code_server, fake_model, t
     )
     source = code_server.workspace / "two_sum.py"
     source.write_text(TWO_SUM_SOURCE)
+    second = code_server.workspace / "pair_sum.py"
+    second.write_text(TWO_SUM_SOURCE)
     code_server.start()
     screenshot = tmp_path / "vscode-e2e.png"
 
@@ -303,17 +315,12 @@ def test_quick_fix_implements_the_todo_in_code_server(code_server, fake_model, t
         expect="seen = {}",
         screenshot=str(screenshot),
         timeoutMs=120000,
+        commandFile=str(second),
     )
 
     assert result["quickFixTitle"].startswith("Implement TODO: hash map, O(n)")
     assert "seen = {}" in result["editorText"]
-    saved = source.read_text()
-    assert "# VibeThinker (AC: passed 2/2 examples); complexity O(n) time, O(n) space" in saved
-    assert "TODO" not in saved and "    pass" not in saved
-    namespace: dict = {}
-    exec(compile(saved, str(source), "exec"), namespace)
-    assert namespace["two_sum"]([2, 7, 11, 15], 9) == [0, 1]
-    assert namespace["two_sum"]([3, 2, 4], 6) == [1, 2]
+    _assert_two_sum_works(source.read_text(), source)
     # the status bar shows the model state after the job, and the sandbox level the judge uses
     assert "VibeThinker: " in result["status"], result["status"]
     state = result["status"].split("VibeThinker: ", 1)[1].split(" ")[0]
@@ -322,6 +329,11 @@ def test_quick_fix_implements_the_todo_in_code_server(code_server, fake_model, t
     # the extension started the configured interpreter and sent the user's settings to the server
     log = code_server.extension_log()
     assert f"{sys.executable} -m lsp_server serve" in log, log
+
+    # the extension's own commands: Run examples reports the failing stub, Implement TODO at cursor fixes it
+    assert "error" in result["problemsAfterRun"].lower(), result["problemsAfterRun"]
+    assert "seen = {}" in result["commandEditorText"]
+    _assert_two_sum_works(second.read_text(), second)
 
     assert screenshot.stat().st_size > 10_000
     if os.environ.get("VIBETHINKER_UPDATE_SCREENSHOT"):

@@ -4,12 +4,14 @@
 //   scenario    "implement" (default) or "missing"
 //   url         code-server URL with ?folder=...
 //   file        path of the source file on disk (its name is typed into Quick Open)
-//   screenshot  where to write the final PNG
+//   screenshot  where to write the PNG (implement: right after the quick fix's code is saved)
 // and for "implement":
 //   todo        text of the TODO line (the line that gets clicked)
 //   action      prefix of the quick fix to choose, e.g. "Implement TODO"
 //   expect      text that must appear in the editor once the edit lands
 //   timeoutMs   how long to wait for the server's edit
+//   commandFile optional second file with the same TODO: "VibeThinker: Run examples" (failures must reach
+//               the Problems count), then "VibeThinker: Implement TODO at cursor" from the Command Palette
 //
 // "implement": open the file, click the TODO line, press Ctrl+. (Quick Fix), choose the action, wait for the
 // code, save with Ctrl+S, read the status bar. "missing": open the file and wait for the extension's
@@ -78,12 +80,16 @@ async function waitFor(what, fn, timeoutMs, intervalMs = 250) {
   }
 }
 
-/** Load the workbench and open the file through Quick Open (Ctrl+P). */
-async function openFile(page, args) {
+/** Load the workbench. */
+async function openWorkbench(page, args) {
   step(`open ${args.url}`);
   await page.goto(args.url, { waitUntil: 'domcontentloaded' });
   await page.locator('.monaco-workbench').waitFor({ timeout: 60000 });
-  const name = args.file.split('/').pop();
+}
+
+/** Open a file through Quick Open (Ctrl+P). */
+async function openFile(page, file) {
+  const name = file.split('/').pop();
   step(`quick open ${name}`);
   await waitFor('the explorer to list the file', () => page.locator('.explorer-folders-view', { hasText: name }).count(), 30000);
   await page.keyboard.press('Control+P');
@@ -111,12 +117,45 @@ async function waitForServer(page) {
   );
 }
 
-/** Click the TODO line, open Quick Fix with Ctrl+. and choose the action; returns its title. */
-async function chooseQuickFix(page, args) {
+/** Click the TODO line of the active editor (puts the cursor there); returns the line's locator. */
+async function clickTodo(page, args) {
   step(`click the TODO line (${args.todo})`);
   const todoLine = page.locator('.editor-instance .monaco-editor .view-line', { hasText: args.todo }).first();
   await todoLine.click();
   await page.keyboard.press('End');
+  return todoLine;
+}
+
+/** Run a command from the Command Palette (F1), by its title. */
+async function runCommand(page, title) {
+  step(`command palette: ${title}`);
+  await page.keyboard.press('F1');
+  await page.locator('.quick-input-widget input').waitFor({ timeout: 10000 });
+  await page.keyboard.type(title);
+  const row = page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first();
+  await row.waitFor({ timeout: 15000 });
+  await page.keyboard.press('Enter');
+}
+
+/** The accessible label of the Problems item in the status bar (e.g. "Errors: 1, Warnings: 0"). */
+async function problemsLabel(page) {
+  return (await page.locator('[id="status.problems"]').first().getAttribute('aria-label').catch(() => '')) ?? '';
+}
+
+/** Wait for text in the editor, save with Ctrl+S and wait for it on disk. */
+async function waitAndSave(page, file, expect, timeoutMs) {
+  step(`wait for "${expect}" in the editor`);
+  await waitFor(`"${expect}" in the editor`, async () => (await editorText(page)).includes(expect), timeoutMs);
+  const text = await editorText(page);
+  step('save (Ctrl+S)');
+  await page.keyboard.press('Control+S');
+  await waitFor(`the saved ${file} to contain the code`, () => readFileSync(file, 'utf8').includes(expect), 15000);
+  return text;
+}
+
+/** Click the TODO line, open Quick Fix with Ctrl+. and choose the action; returns its title. */
+async function chooseQuickFix(page, args) {
+  const todoLine = await clickTodo(page, args);
   step('Quick Fix (Ctrl+.)');
   const choice = page.locator('.action-widget .monaco-list-row', { hasText: args.action }).first();
   await waitFor(
@@ -143,24 +182,42 @@ async function chooseQuickFix(page, args) {
   return title;
 }
 
-/** The implement scenario. */
+/** The implement scenario: Quick Fix on `file`; then, on `commandFile`, Run examples and Implement from the palette. */
 async function implement(page, args, result) {
-  await openFile(page, args);
+  await openWorkbench(page, args);
+  await openFile(page, args.file);
   await waitForServer(page);
   result.quickFixTitle = await chooseQuickFix(page, args);
-  step('wait for the verified code in the editor');
-  await waitFor(`"${args.expect}" in the editor`, async () => (await editorText(page)).includes(args.expect), args.timeoutMs);
-  result.editorText = await editorText(page);
-  step('save (Ctrl+S)');
-  await page.keyboard.press('Control+S');
-  await waitFor('the saved file to contain the code', () => readFileSync(args.file, 'utf8').includes(args.expect), 15000);
+  result.editorText = await waitAndSave(page, args.file, args.expect, args.timeoutMs);
   result.status = await statusText(page);
   await page.mouse.move(0, 0);
+  await page.screenshot({ path: args.screenshot });
+  result.screenshotTaken = true;
+  if (args.commandFile) {
+    await openFile(page, args.commandFile);
+    await clickTodo(page, args);
+    const before = await problemsLabel(page);
+    await runCommand(page, 'VibeThinker: Run examples');
+    step('wait for the example results in Problems');
+    result.problemsAfterRun = await waitFor(
+      'the failed examples to show in the Problems count',
+      async () => {
+        const label = await problemsLabel(page);
+        return label !== before && /[1-9]/.test(label) ? label : '';
+      },
+      60000,
+    );
+    await clickTodo(page, args);
+    await runCommand(page, 'VibeThinker: Implement TODO at cursor');
+    result.commandEditorText = await waitAndSave(page, args.commandFile, args.expect, args.timeoutMs);
+    await page.screenshot({ path: args.screenshot.replace(/\.png$/, '-command.png') });
+  }
 }
 
 /** The missing-server scenario. */
 async function missing(page, args, result) {
-  await openFile(page, args);
+  await openWorkbench(page, args);
+  await openFile(page, args.file);
   step('wait for the missing-server notification');
   await waitFor('a notification with the install command', async () => (await notifications(page)).some((m) => /install/i.test(m)), 60000);
   result.notifications = await notifications(page);
@@ -175,7 +232,9 @@ async function run(args) {
   const result = { ok: false, status: '', editorText: '', notifications: [], steps };
   try {
     await (args.scenario === 'missing' ? missing : implement)(page, args, result);
-    await page.screenshot({ path: args.screenshot });
+    if (!result.screenshotTaken) {
+      await page.screenshot({ path: args.screenshot });
+    }
     step(`screenshot ${args.screenshot}`);
     result.ok = true;
   } catch (error) {

@@ -15,7 +15,9 @@ import {
   LanguageClientOptions,
   ServerOptions,
   State,
+  WorkspaceEdit,
 } from 'vscode-languageclient/node';
+import { findImplementAction, nextStep } from './actions';
 import {
   INSTALL_COMMAND,
   LaunchSettings,
@@ -156,7 +158,7 @@ class Controller {
         range: { start: { line, character: 0 }, end: { line, character: 0 } },
         context: { diagnostics: [] },
       });
-      const implement = (actions ?? []).find((action) => action.title.startsWith('Implement '));
+      const implement = findImplementAction(actions);
       if (!implement) {
         void vscode.window.showInformationMessage(
           `VibeThinker: no TODO on line ${line + 1}; put the cursor on a TODO/FIXME comment inside a function.`,
@@ -187,21 +189,27 @@ class Controller {
     }
   }
 
-  /** Resolve a code action (its edit comes lazily) and apply it, or execute its command. */
+  /** Run a code action: resolve it if its edit comes lazily, apply its edit, execute its command. */
   private async runAction(client: LanguageClient, action: Command | CodeAction): Promise<void> {
-    if (!CodeAction.is(action)) {
-      await client.sendRequest(ExecuteCommandRequest.type, { command: action.command, arguments: action.arguments });
+    let plan = nextStep(action);
+    if (plan.step === 'resolve') {
+      plan = nextStep(await client.sendRequest(CodeActionResolveRequest.type, action as CodeAction));
+      if (plan.step === 'resolve') {
+        return; // nothing to do: the server said why (for example, no candidate passed the examples)
+      }
+    }
+    if (plan.step === 'execute') {
+      await client.sendRequest(ExecuteCommandRequest.type, { command: plan.command, arguments: plan.arguments });
       return;
     }
-    const resolved = action.edit || action.command ? action : await client.sendRequest(CodeActionResolveRequest.type, action);
-    if (resolved.edit) {
-      const edit = await client.protocol2CodeConverter.asWorkspaceEdit(resolved.edit);
+    if (plan.edit) {
+      const edit = await client.protocol2CodeConverter.asWorkspaceEdit(plan.edit as WorkspaceEdit);
       await vscode.workspace.applyEdit(edit);
     }
-    if (resolved.command) {
+    if (plan.command) {
       await client.sendRequest(ExecuteCommandRequest.type, {
-        command: resolved.command.command,
-        arguments: resolved.command.arguments,
+        command: plan.command.command,
+        arguments: plan.command.arguments,
       });
     }
   }
