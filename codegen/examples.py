@@ -319,13 +319,18 @@ def _split_call_result(line: str, function: str) -> tuple[str, str, str] | None:
     if sep is None or not sep.group("rest").strip():
         return None
     value = _value(sep.group("rest").strip())
-    if value is None or _calls_function(value, function):
+    if value is None or _calls_function(value, function) or _is_bare_name(value):
         return None
     call_py = pythonize(call, braces=False)
     call_py = call_py if is_expression(call_py) else pythonize(call)
     if not is_expression(call_py):
         return None
     return call_py, sep.group("sep").lower(), value
+
+
+def _is_bare_name(value: str) -> bool:
+    """Return True for a lone identifier other than True/False/None (prose like `f(x) is used`)."""
+    return re.fullmatch(r"[A-Za-z_]\w*", value) is not None and value not in ("True", "False", "None")
 
 
 def _call_end(text: str, open_paren: int) -> int | None:

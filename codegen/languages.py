@@ -94,7 +94,7 @@ def parser(language: str) -> Parser:
     return Parser(grammar(language))
 
 
-_QUERY_FILES = {"tsx": "typescript", "javascript": "javascript"}
+_QUERY_FILES = {"tsx": "typescript"}  # languages that share another language's query file
 _GROUPS = ("function", "class", "comment", "import", "stdin", "loop", "call")
 
 
@@ -191,8 +191,6 @@ def _pattern_node_types(pattern: str) -> set[str]:
 def queries(language: str) -> LanguageQueries:
     """Return the compiled queries of a language, read from codegen/queries/<language>.scm."""
     name = _QUERY_FILES.get(language, language)
-    if language == "tsx":
-        name = "typescript"
     source = (Path(__file__).parent / "queries" / f"{name}.scm").read_text(encoding="utf-8")
     grouped: dict[str, list[str]] = {}
     for pattern in split_patterns(source):

@@ -82,7 +82,7 @@ def test_call_result_lines(line: str, expected: tuple[str, str]):
 
 def test_call_result_rejects_non_expressions_and_self_reference():
     """A value that is not an expression, or that calls the function again, is not an example."""
-    doc = "tri(2) = 1 + (2 / 2) = 2\ntri(3) = tri(2) + tri(1)\nother(1) == 2\n"
+    doc = "tri(2) = 1 + (2 / 2) = 2\ntri(3) = tri(2) + tri(1)\nother(1) == 2\ntri(n) is used below\ntri(x): helper\n"
     assert function_examples(doc, "tri") == []
 
 
