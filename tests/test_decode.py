@@ -264,3 +264,19 @@ def test_warm_up_sizes_caches_for_each_batch_and_keeps_eos(tiny):
     warmed = decoder._caches[3][1]
     decoder.generate(tokenizer.encode(PROMPT, add_special_tokens=False), 3, DecodeOptions(8))
     assert decoder._caches[3][1] is warmed  # a job that fits reuses the warmed cache (and compiled step)
+
+
+def test_compiled_decode_step_is_one_graph_and_gives_the_same_tokens(tiny):
+    # CUDA graphs (mode reduce-overhead) need a GPU; here dynamo traces the very same step on the CPU with
+    # fullgraph=True, which fails on any graph break, and the compiled loop must give the eager tokens.
+    model, tokenizer = tiny
+    prompt_ids = tokenizer.encode(PROMPT, add_special_tokens=False)
+    eager = FastDecoder(model, tokenizer, static_cache=True)
+    options = {"backend": "aot_eager", "fullgraph": True, "dynamic": False}
+    compiled = FastDecoder(model, tokenizer, static_cache=True, compile_step=True, compile_options=options)
+    assert (
+        compiled.compile_step
+        and not FastDecoder(model, tokenizer, static_cache=True, compile_step=True).compile_step
+    )
+    expected = eager.generate(prompt_ids, 2, DecodeOptions(12)).token_ids
+    assert compiled.generate(prompt_ids, 2, DecodeOptions(12)).token_ids == expected

@@ -147,18 +147,26 @@ class DecodeResult:
 class FastDecoder:
     """Decodes with one model; on CUDA it keeps one static KV cache and a compiled decode step."""
 
-    def __init__(self, model, tokenizer, static_cache: bool = False, compile_step: bool = False) -> None:
+    def __init__(
+        self,
+        model,
+        tokenizer,
+        static_cache: bool = False,
+        compile_step: bool = False,
+        compile_options: dict | None = None,
+    ) -> None:
+        """Wrap a loaded model; `compile_step` needs the static cache, and CUDA unless options are explicit."""
         self.model = model
         self.tokenizer = tokenizer
         self.device = next(model.parameters()).device
         self.static_cache = static_cache
-        self.compile_step = compile_step and static_cache and self.device.type == "cuda"
+        explicit = compile_options is not None
+        self.compile_step = compile_step and static_cache and (self.device.type == "cuda" or explicit)
         self.eos_ids = eos_token_ids(model, tokenizer)
         self.pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else min(self.eos_ids)
         self._caches: dict[int, tuple[int, object]] = {}  # rows -> (length, static cache), kept between jobs
-        self._step = (
-            torch.compile(self._forward, mode="reduce-overhead", dynamic=False) if self.compile_step else None
-        )
+        options = compile_options if explicit else {"mode": "reduce-overhead", "dynamic": False}
+        self._step = torch.compile(self._forward, **options) if self.compile_step else None
 
     # --- model calls -------------------------------------------------------------------------------------
 
