@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 COMPILER = "g++"
 FLAGS = ("-std=c++17", "-O2", "-pipe")
 COMPILE_LIMITS = Limits(
-    time_s=20.0, wall_factor=2.0, memory_mb=2048, output_mb=4, processes=32, file_mb=256, open_files=256
+    time_s=20.0, wall_factor=2.0, memory_mb=1024, output_mb=4, processes=32, file_mb=256, open_files=256
 )
 RESULT_MARK = "\x1evibe-result "
 MESSAGE_LIMIT = 8000
@@ -117,7 +117,12 @@ class Compiler:
         if "internal" in raw or raw.get("exec_error"):
             reason = raw.get("internal") or raw.get("exec_error")
             return Binary(None, error=f"the compiler could not run: {reason}")
-        if raw["wall_exceeded"] or raw["signal"] == 24 or raw["cpu_s"] > self.limits.time_s:
+        if (
+            raw["wall_exceeded"]
+            or raw.get("cpu_exceeded")
+            or raw["signal"] == 24
+            or raw["cpu_s"] > self.limits.time_s
+        ):
             return Binary(None, error="compilation exceeded its time limit\n" + message)
         if raw["exit"] != 0 or not (out / "prog").exists():
             return Binary(None, error=message or exit_text(raw))

@@ -389,7 +389,8 @@ def resource_verdict(raw: dict) -> tuple[Verdict, str] | None:
         return Verdict.OLE, "output limit exceeded"
     if raw["wall_exceeded"]:
         return Verdict.TLE, "wall-clock time limit exceeded"
-    if raw["signal"] == signal.SIGXCPU or (cpu_limit is not None and raw["cpu_s"] > cpu_limit):
+    over = cpu_limit is not None and raw["cpu_s"] > cpu_limit
+    if raw.get("cpu_exceeded") or raw["signal"] == signal.SIGXCPU or over:
         return Verdict.TLE, "CPU time limit exceeded"
     if failed and (any(m in stderr for m in MEMORY_MARKERS) or raw["signal"] == signal.SIGKILL):
         return Verdict.MLE, "memory limit exceeded"

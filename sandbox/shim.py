@@ -29,6 +29,8 @@ PR_SET_PDEATHSIG = 1
 CLONE_THREAD = 0x10000
 STDERR_KEEP = 64 * 1024
 READ_CHUNK = 1 << 16
+CPU_CHECK_S = 0.05
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
 def main(argv: list[str]) -> int:
@@ -142,6 +144,7 @@ def run_test(spec: dict, test: dict, wake_r: int, seccomp_filter, prctl) -> dict
         "stderr_bytes": watch["stderr_bytes"],
         "ole": watch["ole"],
         "wall_exceeded": watch["wall_exceeded"],
+        "cpu_exceeded": watch["cpu_exceeded"],
         "exec_error": failure or None,
     }
 
@@ -210,9 +213,10 @@ def count_processes(uid: int) -> int:
 
 
 def watch_child(pid: int, out_r: int, err_r: int, wake_r: int, limits: dict, start: float) -> dict:
-    """Collect the program's output until it ends, enforcing the wall and output limits."""
+    """Collect the program's output until it ends, enforcing the wall, CPU and output limits (the CPU
+    rlimit counts whole seconds, so CPU time is also checked every CPU_CHECK_S)."""
     state = {"stdout": bytearray(), "stderr": bytearray(), "stdout_bytes": 0, "stderr_bytes": 0}
-    state.update(ole=False, wall_exceeded=False, status=None, usage=None)
+    state.update(ole=False, wall_exceeded=False, cpu_exceeded=False, status=None, usage=None)
     poller = select.poll()
     open_fds = {out_r: "stdout", err_r: "stderr"}
     for fd in (*open_fds, wake_r):
@@ -228,7 +232,11 @@ def watch_child(pid: int, out_r: int, err_r: int, wake_r: int, limits: dict, sta
             state["wall_exceeded"] = True
             kill_program(pid)
             break
-        for fd, _ in poller.poll(max(1, int(remaining * 1000) + 1)):
+        if cpu_seconds(pid) > limits["cpu_s"]:
+            state["cpu_exceeded"] = True
+            kill_program(pid)
+            break
+        for fd, _ in poller.poll(max(1, int(min(remaining, CPU_CHECK_S) * 1000) + 1)):
             if fd == wake_r:
                 read_all(wake_r)
             elif not read_output(fd, open_fds, poller, state, limits):
@@ -240,6 +248,16 @@ def watch_child(pid: int, out_r: int, err_r: int, wake_r: int, limits: dict, sta
         _, state["status"], state["usage"] = os.wait4(pid, 0)
     drain(open_fds, state, limits)
     return state
+
+
+def cpu_seconds(pid: int) -> float:
+    """The CPU time (user + system) a running process has used so far, from /proc; 0 if unreadable."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as handle:
+            fields = handle.read().rsplit(b")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
 
 
 def read_output(fd: int, open_fds: dict, poller, state: dict, limits: dict) -> bool:

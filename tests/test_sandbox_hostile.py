@@ -26,11 +26,13 @@ from sandbox.isolation import IsolationUnavailable
 
 HOSTILE = Path(__file__).parent / "hostile"
 # A short CPU limit keeps the suite quick; the wall limit is generous so that a busy CI machine does not
-# turn quick programs into TLE. Only sleep.py, which tests the wall limit itself, gets a tight one.
+# turn quick programs into TLE. Only sleep.py, which tests the wall limit itself, and the fork bombs, whose
+# main process gets little CPU among its copies, get a tight one.
 LIMITS = Limits(
     time_s=0.5, wall_factor=8.0, memory_mb=128, output_mb=1, processes=16, file_mb=1, open_files=32
 )
 WALL_LIMITS = Limits(time_s=0.5, wall_factor=2.0, memory_mb=128, output_mb=1, processes=16, file_mb=1)
+WALL_LIMITED = {"sleep.py", "fork_bomb.py", "fork_bomb.cpp"}
 ESCAPE_MARK = "vibe-pwned"
 
 # program file -> (accepted verdicts, stdin ("{port}", "{secret}", "{targets}" are filled in), expected output)
@@ -175,7 +177,7 @@ def test_hostile_program(judge, program, escape_targets, secret, listener, job_r
     language = "cpp" if program.endswith(".cpp") else "python"
     code = (HOSTILE / program).read_text()
 
-    limits = WALL_LIMITS if program == "sleep.py" else None
+    limits = WALL_LIMITS if program in WALL_LIMITED else None
     report = judge.run(
         code, [TestCase(program, stdin, output)], language=language, style="stdin", limits=limits
     )
