@@ -295,7 +295,13 @@ def create_server() -> VibeServer:
         if func is None or func.function is None:
             return None
         parts = [_instant_hover(ls, doc, func)]
-        if ls.settings.hover.explain:
+        engine = ls.get_engine() if ls.settings.hover.explain else None
+        if engine is not None and func.source not in ls.explanations and _model_not_loaded(ls, engine):
+            if engine.state == "idle":
+                engine.load()  # the next hover explains; this one stays instant
+            note = "loading the model" if engine.state != "error" else "the model failed to load"
+            parts.append(f"_Explanation: {note}; hover again in a moment._")
+        elif engine is not None:
             try:
                 parts.append(
                     "**Explanation** (VibeThinker): " + (await actions.explain(ls, func) or "no answer")
@@ -388,6 +394,11 @@ async def _pull_configuration(ls: VibeServer) -> None:
     if isinstance(raw, dict) and raw:
         for error in ls.apply_settings(raw):
             ls.show(error, types.MessageType.Warning)
+
+
+def _model_not_loaded(ls: VibeServer, engine: Engine) -> bool:
+    """Whether an in-process model still has to load (a remote server answers at once)."""
+    return ls.settings.model.backend == "transformers" and engine.state in ("idle", "loading", "error")
 
 
 def _instant_hover(ls: VibeServer, doc, func) -> str:
