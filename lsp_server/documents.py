@@ -115,7 +115,7 @@ class Documents:
                 doc.parsed.apply_edit(start, end, change.text)
             else:
                 doc.parsed.replace(change.text)
-            doc.lines = doc.parsed.text.split("\n")
+            doc.lines = doc.parsed.lines()
         doc.version = params.text_document.version
         return doc
 
