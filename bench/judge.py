@@ -60,30 +60,49 @@ def judged_run(judge: Judge, tests: int) -> None:
     assert report.verdict is Verdict.AC, report
 
 
+def paired(bare, judged, tests: int, repeat: int) -> tuple[float, float, float]:
+    """Alternate bare and judged runs (so that load drifts hit both alike); return the medians of the bare
+    time, the judged time per test and the per-pair ratio."""
+    bare(), judged()
+    bares, per_tests, ratios = [], [], []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        bare()
+        bare_s = time.perf_counter() - start
+        start = time.perf_counter()
+        judged()
+        per_test = (time.perf_counter() - start) / tests
+        bares.append(bare_s)
+        per_tests.append(per_test)
+        ratios.append(per_test / bare_s)
+    return statistics.median(bares), statistics.median(per_tests), statistics.median(ratios)
+
+
 def overhead_rows(repeat: int) -> list[dict]:
-    """Per-test time through the judge vs bare, for 1 and 10 tests per run, per isolation level."""
+    """Per-test time through the judge vs bare, for 1, 3 and 10 tests per run, per isolation level."""
+    rows = []
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder, "program.py")
         path.write_text(PROGRAM)
-        bare = median_seconds(lambda: bare_run(path), repeat)
-    rows = []
-    for level in ("strong", "fallback"):
-        try:
-            judge = Judge(Limits(time_s=2.0), isolation=level)
-        except IsolationUnavailable as exc:
-            rows.append({"level": level, "skipped": str(exc)})
-            continue
-        for tests in (1, 10):
-            per_test = median_seconds(lambda j=judge, n=tests: judged_run(j, n), repeat) / tests
-            rows.append(
-                {
-                    "level": judge.isolation,
-                    "tests_per_run": tests,
-                    "bare_ms": round(bare * 1000, 1),
-                    "judge_ms_per_test": round(per_test * 1000, 1),
-                    "ratio": round(per_test / bare, 2),
-                }
-            )
+        for level in ("strong", "fallback"):
+            try:
+                judge = Judge(Limits(time_s=2.0), isolation=level)
+            except IsolationUnavailable as exc:
+                rows.append({"level": level, "skipped": str(exc)})
+                continue
+            for tests in (1, 3, 10):
+                bare, per_test, ratio = paired(
+                    lambda: bare_run(path), lambda j=judge, n=tests: judged_run(j, n), tests, repeat
+                )
+                rows.append(
+                    {
+                        "level": judge.isolation,
+                        "tests_per_run": tests,
+                        "bare_ms": round(bare * 1000, 1),
+                        "judge_ms_per_test": round(per_test * 1000, 1),
+                        "ratio": round(ratio, 2),
+                    }
+                )
     return rows
 
 
