@@ -35,6 +35,7 @@ STYLES = ("function", "stdin")
 MEMORY_MARKERS = ("MemoryError", "std::bad_alloc", "Cannot allocate memory", "out of memory")
 FILE_MARKERS = ("File too large", "No space left on device", "Disk quota exceeded")
 SHIM_SLACK_S = 10.0
+RSS_AT_LIMIT = 0.95  # a peak resident size this close to the memory limit counts as MLE
 STACK_CAP = 64 * 1024 * 1024
 MIB = 1024 * 1024
 
@@ -193,7 +194,7 @@ class Judge:
             got, failure = self._execute_batch(job, batch, limits, writable, python or self.python)
             raws.extend(got)
             for raw in got:
-                raw["cpu_limit_s"] = limits.time_s
+                raw["cpu_limit_s"], raw["memory_limit_mb"] = limits.time_s, limits.memory_mb
             if len(raws) < len(runs):
                 if failure is None or not failure.get("killed_monitor"):
                     reason = failure["internal"] if failure else "the sandbox stopped without a result"
@@ -392,7 +393,9 @@ def resource_verdict(raw: dict) -> tuple[Verdict, str] | None:
     over = cpu_limit is not None and raw["cpu_s"] > cpu_limit
     if raw.get("cpu_exceeded") or raw["signal"] == signal.SIGXCPU or over:
         return Verdict.TLE, "CPU time limit exceeded"
-    if failed and (any(m in stderr for m in MEMORY_MARKERS) or raw["signal"] == signal.SIGKILL):
+    peak_mb, memory_limit = raw["maxrss_kb"] / 1024, raw.get("memory_limit_mb")
+    at_limit = memory_limit is not None and peak_mb >= memory_limit * RSS_AT_LIMIT
+    if at_limit or (failed and (any(m in stderr for m in MEMORY_MARKERS) or raw["signal"] == signal.SIGKILL)):
         return Verdict.MLE, "memory limit exceeded"
     return None
 

@@ -286,3 +286,45 @@ def test_shim_runs_standalone_without_the_package():
         text = (ROOT / "sandbox" / name).read_text()
         assert "from sandbox" not in text and "import sandbox" not in text
     assert subprocess.run([sys.executable, "-c", "import sandbox.shim"], cwd=ROOT).returncode == 0
+
+
+def raw_result(**changes) -> dict:
+    """A shim result for a clean exit, with some fields changed."""
+    raw = {
+        "exit": 0,
+        "signal": None,
+        "cpu_s": 0.1,
+        "wall_s": 0.1,
+        "maxrss_kb": 10240,
+        "stdout": "",
+        "stderr": "",
+    }
+    raw.update(ole=False, wall_exceeded=False, cpu_exceeded=False, cpu_limit_s=1.0, memory_limit_mb=256)
+    return {**raw, **changes}
+
+
+@pytest.mark.parametrize(
+    ("changes", "verdict"),
+    [
+        ({}, None),
+        ({"maxrss_kb": 250 * 1024}, Verdict.MLE),
+        ({"exit": None, "signal": 9}, Verdict.MLE),
+        (
+            {"exit": 134, "stderr": "terminate called after throwing an instance of 'std::bad_alloc'"},
+            Verdict.MLE,
+        ),
+        ({"exit": None, "signal": 24}, Verdict.TLE),
+        ({"cpu_s": 1.2}, Verdict.TLE),
+        ({"exit": None, "signal": 9, "cpu_exceeded": True}, Verdict.TLE),
+        ({"exit": None, "signal": 9, "wall_exceeded": True}, Verdict.TLE),
+        ({"ole": True}, Verdict.OLE),
+        ({"exit": 1, "stderr": "OSError: [Errno 27] File too large"}, Verdict.OLE),
+        ({"exit": None, "signal": 11}, None),
+    ],
+)
+def test_resource_verdicts(changes, verdict):
+    """Limits are recognised however they surface: status, signal, message or peak memory."""
+    from sandbox.judge import resource_verdict
+
+    found = resource_verdict(raw_result(**changes))
+    assert (found[0] if found else None) is verdict
