@@ -4,7 +4,7 @@ A Python file with a TODO and docstring examples is opened, the TODO line is cli
 "Implement TODO: ..." is chosen, and the verified code must land in the editor and on disk after Ctrl+S; the
 status bar must show the model state and the sandbox level. The model is a local OpenAI-compatible test
 server (tests/fake_openai.py). A second test points the extension at a Python without the server and expects
-the notification with the install command. The toolchain comes from editor-extension/setup.sh; the tests skip,
+the notification with the install command. Inline completions (ghost text) are checked too. The toolchain comes from editor-extension/setup.sh; the tests skip,
 naming what is missing, only when that toolchain is not there. Set VIBETHINKER_UPDATE_SCREENSHOT=1 to copy
 the final screenshot to docs/vscode-e2e.png.
 """
@@ -34,6 +34,7 @@ CHROMIUM = Path(os.environ.get("VIBETHINKER_CHROMIUM", "/usr/bin/chromium"))
 DRIVER = EXTENSION / "e2e" / "implement.mjs"
 SCREENSHOT = REPO / "docs" / "vscode-e2e.png"
 TODO_TEXT = "# TODO: hash map, O(n)"
+INLINE_COMPLETION = "a + b"  # what the fake model's /completions endpoint answers
 
 # Quiet, deterministic workbench: no welcome page, tips, recommendations, update checks or side panels.
 WORKBENCH_SETTINGS = {
@@ -133,17 +134,12 @@ def _wait_for_http(url: str, process: subprocess.Popen, log: Path, timeout_s: fl
 @pytest.fixture
 def fake_model(tmp_path):
     """The fake OpenAI-compatible server as its own process (what the extension's server talks to)."""
-    reply, port_file = tmp_path / "reply.txt", tmp_path / "port.txt"
+    reply, completion = tmp_path / "reply.txt", tmp_path / "completion.txt"
     reply.write_text(GOOD_REPLY)
-    command = [
-        sys.executable,
-        "-m",
-        "tests.fake_openai",
-        "--reply-file",
-        str(reply),
-        "--port-file",
-        str(port_file),
-    ]
+    completion.write_text(INLINE_COMPLETION)
+    port_file = tmp_path / "port.txt"
+    command = [sys.executable, "-m", "tests.fake_openai", "--port-file", str(port_file)]
+    command += ["--reply-file", str(reply), "--completion-file", str(completion)]
     process = subprocess.Popen(command, cwd=REPO, stdout=subprocess.DEVNULL)
     try:
         port = _wait_for_file(port_file, process, "the fake model server")
@@ -304,6 +300,8 @@ def test_quick_fix_implements_the_todo_in_code_server(code_server, fake_model, t
     source.write_text(TWO_SUM_SOURCE)
     second = code_server.workspace / "pair_sum.py"
     second.write_text(TWO_SUM_SOURCE)
+    inline = code_server.workspace / "add.py"
+    inline.write_text("def add(a, b):\n")
     code_server.start()
     screenshot = tmp_path / "vscode-e2e.png"
 
@@ -316,6 +314,7 @@ def test_quick_fix_implements_the_todo_in_code_server(code_server, fake_model, t
         screenshot=str(screenshot),
         timeoutMs=120000,
         commandFile=str(second),
+        inline={"file": str(inline), "type": "return ", "ghost": INLINE_COMPLETION, "expect": "return a + b"},
     )
 
     assert result["quickFixTitle"].startswith("Implement TODO: hash map, O(n)")
@@ -334,6 +333,10 @@ def test_quick_fix_implements_the_todo_in_code_server(code_server, fake_model, t
     assert "error" in result["problemsAfterRun"].lower(), result["problemsAfterRun"]
     assert "seen = {}" in result["commandEditorText"]
     _assert_two_sum_works(second.read_text(), second)
+
+    # inline completions reach the editor through the language client: ghost text, accepted with Tab
+    assert INLINE_COMPLETION in result["ghostText"]
+    assert inline.read_text() == "def add(a, b):\n    return a + b\n"
 
     assert screenshot.stat().st_size > 10_000
     if os.environ.get("VIBETHINKER_UPDATE_SCREENSHOT"):

@@ -12,6 +12,8 @@
 //   timeoutMs   how long to wait for the server's edit
 //   commandFile optional second file with the same TODO: "VibeThinker: Run examples" (failures must reach
 //               the Problems count), then "VibeThinker: Implement TODO at cursor" from the Command Palette
+//   inline      optional {file, type, ghost, expect}: on a new line after the file's first line, type `type`,
+//               wait for ghost text containing `ghost`, accept it with Tab, expect `expect` in the saved file
 //
 // "implement": open the file, click the TODO line, press Ctrl+. (Quick Fix), choose the action, wait for the
 // code, save with Ctrl+S, read the status bar. "missing": open the file and wait for the extension's
@@ -212,6 +214,33 @@ async function implement(page, args, result) {
     result.commandEditorText = await waitAndSave(page, args.commandFile, args.expect, args.timeoutMs);
     await page.screenshot({ path: args.screenshot.replace(/\.png$/, '-command.png') });
   }
+  if (args.inline) {
+    await inlineCompletion(page, args.inline, result);
+    await page.screenshot({ path: args.screenshot.replace(/\.png$/, '-inline.png') });
+  }
+}
+
+/** Type at the end of a file's first line and accept the inline completion (ghost text) with Tab. */
+async function inlineCompletion(page, inline, result) {
+  await openFile(page, inline.file);
+  step('type a new line and wait for ghost text');
+  await page.locator('.editor-instance .monaco-editor .view-line').first().click();
+  await page.keyboard.press('End');
+  await page.keyboard.press('Enter');
+  await page.keyboard.type(inline.type, { delay: 30 });
+  const ghost = page.locator('.editor-instance .monaco-editor [class*="ghost-text"]');
+  result.ghostText = await waitFor(
+    `ghost text "${inline.ghost}"`,
+    async () => {
+      // Monaco may split the ghost text into several spans (one per token)
+      const text = (await ghost.allTextContents()).join('').replace(/\u00a0/g, ' ');
+      return text.includes(inline.ghost) ? text : '';
+    },
+    30000,
+  );
+  step('accept with Tab');
+  await page.keyboard.press('Tab');
+  result.inlineEditorText = await waitAndSave(page, inline.file, inline.expect, 15000);
 }
 
 /** The missing-server scenario. */
