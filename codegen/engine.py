@@ -210,24 +210,50 @@ class Engine:
                 self.config = job.payload["config"]
                 self._set_state("idle", self.config.name)
                 continue
-            if not job._start():
-                continue
-            try:
-                result = self._execute(job)
-                if job.cancelled:
-                    raise Cancelled()
-                job.future.set_result(result)
-            except BaseException as exc:  # noqa: BLE001 - every failure goes to the caller
-                job.future.set_exception(Cancelled() if job.cancelled else exc)
-            finally:
-                job.finished_at = time.monotonic()
+            self._run_job(job)
+
+    def _run_job(self, job: Job) -> None:
+        """Run one job to its end and resolve its future."""
+        if not job._start():
+            return
+        try:
+            result = self._execute(job)
+            if job.cancelled:
+                raise Cancelled()
+            job.future.set_result(result)
+        except BaseException as exc:  # noqa: BLE001 - every failure goes to the caller
+            job.future.set_exception(Cancelled() if job.cancelled else exc)
+        finally:
+            job.finished_at = time.monotonic()
+            if job.tokens > 1:
+                self.tokens_per_second = job.tokens_per_second
+            if self._backend is not None and (self.state != "ready" or job.tokens > 1):
+                detail = self.config.name
                 if job.tokens > 1:
-                    self.tokens_per_second = job.tokens_per_second
-                if self._backend is not None and (self.state != "ready" or job.tokens > 1):
-                    detail = self.config.name
-                    if job.tokens > 1:
-                        detail += f" · {job.tokens_per_second:.0f} tokens/s"
-                    self._set_state("ready", detail)
+                    detail += f" · {job.tokens_per_second:.0f} tokens/s"
+                self._set_state("ready", detail)
+
+    def _run_more_urgent(self, current: Job) -> None:
+        """Run queued jobs of a more urgent priority now, inside the current one's step (it pauses meanwhile).
+
+        An inline completion or hover does not wait for a long best-of-N batch to finish.
+        """
+        while True:
+            with self._queue.mutex:
+                head = self._queue.queue[0] if self._queue.queue else None
+            if (
+                head is None
+                or head[0] >= int(current.priority)
+                or head[2] is None
+                or head[2].kind == "reload"
+            ):
+                return
+            item = self._queue.get_nowait()
+            if item[2] is None or item[2].kind == "reload" or item[0] >= int(current.priority):
+                self._queue.put(item)  # something else got to the head first: leave it for the main loop
+                return
+            self._run_job(item[2])
+            self._set_state("generating", current.kind)
 
     def _execute(self, job: Job):
         """Run one job on the backend."""
@@ -240,8 +266,18 @@ class Engine:
         if job.kind == "chat":
             return self._chat_with_fewer_on_oom(backend, job, p["messages"], p["params"], on_text)
         return backend.complete(
-            p["prefix"], p["max_new_tokens"], p["stop"], lambda: job.cancelled, on_text=on_text
+            p["prefix"], p["max_new_tokens"], p["stop"], self._stop_check(job), on_text=on_text
         )
+
+    def _stop_check(self, job: Job) -> Callable[[], bool]:
+        """The backend's per-step check: runs more urgent queued jobs first, then says whether to stop."""
+
+        def should_stop() -> bool:
+            if not job.cancelled:
+                self._run_more_urgent(job)
+            return job.cancelled
+
+        return should_stop
 
     def _stream_to(self, job: Job) -> OnText:
         """The backend's per-token callback for a job: counts tokens, reports speed, forwards text."""
@@ -286,7 +322,7 @@ class Engine:
 
     def _chat_once(self, backend: Backend, job: Job, messages, params: GenerationParams, on_text):
         """One chat call on the backend, passing on_candidate only when the job has one."""
-        should_stop = lambda: job.cancelled  # noqa: E731
+        should_stop = self._stop_check(job)
         if job.on_candidate is None:
             return backend.chat(messages, params, on_text, should_stop)
 

@@ -12,7 +12,8 @@ class OpenAIDouble:
     """Serves /v1/chat/completions and /v1/completions on 127.0.0.1; `mode` picks the behaviour.
 
     Modes: ok (n streamed replies), endless (chunks until the client hangs up), garbage (not JSON),
-    http500, hang (headers, then silence), html (a web page), error (an OpenAI error object).
+    http500, hang (headers, then silence), silent (no answer at all, until the client hangs up),
+    html (a web page), error (an OpenAI error object).
     """
 
     def __init__(self) -> None:
@@ -62,6 +63,10 @@ class OpenAIDouble:
 
     def answer(self, handler: BaseHTTPRequestHandler, body: dict) -> None:
         """Write the response for the current mode."""
+        if self.mode == "silent":  # accept, never answer; notice when the client hangs up
+            handler.rfile.read(1)
+            self.client_gone.set()
+            return
         if self.mode == "http500":
             handler.send_response(500)
             handler.end_headers()

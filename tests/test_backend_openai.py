@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import threading
 
 import pytest
 
@@ -104,3 +105,20 @@ def test_connection_refused_becomes_one_sentence():
         port = sock.getsockname()[1]
     with pytest.raises(BackendError, match=rf"Cannot reach the model server at http://127.0.0.1:{port}/v1"):
         backend_for(f"http://127.0.0.1:{port}/v1").chat(MESSAGES, GenerationParams())
+
+
+@pytest.mark.parametrize("mode", ["silent", "hang"])
+def test_stop_while_the_server_is_silent_returns_and_hangs_up(server, mode):
+    server.mode = mode
+    asked = threading.Event()
+
+    def should_stop() -> bool:
+        return asked.is_set()
+
+    threading.Timer(0.3, asked.set).start()
+    replies = backend_for(server.base_url, timeout_s=60).chat(
+        MESSAGES, GenerationParams(n=2), should_stop=should_stop
+    )
+    assert replies == ["", ""]
+    if mode == "silent":
+        assert server.client_gone.wait(10)  # the connection was shut down, freeing the server

@@ -280,3 +280,25 @@ def test_compiled_decode_step_is_one_graph_and_gives_the_same_tokens(tiny):
     )
     expected = eager.generate(prompt_ids, 2, DecodeOptions(12)).token_ids
     assert compiled.generate(prompt_ids, 2, DecodeOptions(12)).token_ids == expected
+
+
+def test_a_job_run_inside_another_ones_step_gets_its_own_cache(tiny):
+    # The engine runs an urgent job (an inline completion) inside a background job's step: with static caches
+    # kept per batch size, the inner job must not reuse (and reset) the cache the paused job is using.
+    model, tokenizer = tiny
+    decoder = FastDecoder(model, tokenizer, static_cache=True)
+    decoder.eos_ids = set()
+    outer_ids = tokenizer.encode(PROMPT, add_special_tokens=False)
+    inner_ids = tokenizer.encode("Complexity: O(n)", add_special_tokens=False)
+    outer_alone = decoder.generate(outer_ids, 1, DecodeOptions(16)).token_ids
+    inner_alone = decoder.generate(inner_ids, 1, DecodeOptions(8)).token_ids
+    inner_results = []
+
+    def run_inner_once() -> bool:
+        if not inner_results:
+            inner_results.append(decoder.generate(inner_ids, 1, DecodeOptions(8)).token_ids)
+        return False
+
+    outer = decoder.generate(outer_ids, 1, DecodeOptions(16), should_stop=run_inner_once)
+    assert outer.token_ids == outer_alone
+    assert inner_results == [inner_alone]

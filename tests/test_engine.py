@@ -266,3 +266,56 @@ def test_load_reports_warm_up_progress_then_ready():
         ]
     finally:
         engine.close()
+
+
+class PollingBackend(RecordingBackend):
+    """A Backend double whose chat polls should_stop like a decode loop until released."""
+
+    def chat(self, messages, params, on_text=None, should_stop=None, on_candidate=None):
+        """Poll should_stop every step until released or stopped."""
+        self.calls.append(messages[0]["content"])
+        self.started.set()
+        while not self.release.is_set():
+            if should_stop():
+                return ["stopped"]
+            on_text(0, ".")
+            threading.Event().wait(0.005)
+        self.calls.append("background done")
+        return ["done"]
+
+
+def test_an_interactive_job_runs_inside_a_long_background_one():
+    backend = PollingBackend()
+    engine = Engine(ModelConfig(), backend_factory=lambda config: backend)
+    try:
+        backend.release.clear()
+        background = engine.chat([{"role": "user", "content": "background"}], params())
+        assert backend.started.wait(WAIT)
+        completion = engine.complete("interactive", 4)
+        assert completion.future.result(WAIT) == "interactive"
+        assert not background.future.done()  # paused, not cancelled
+        backend.release.set()
+        assert background.future.result(WAIT) == ["done"]
+        assert backend.calls == ["background", "interactive", "background done"]
+    finally:
+        engine.close()
+
+
+def test_equal_or_lower_priority_jobs_wait_their_turn():
+    backend = PollingBackend()
+    engine = Engine(ModelConfig(), backend_factory=lambda config: backend)
+    try:
+        backend.release.clear()
+        explain = engine.chat([{"role": "user", "content": "explain"}], params(), Priority.EXPLAIN)
+        assert backend.started.wait(WAIT)
+        other = engine.chat([{"role": "user", "content": "second"}], params(), Priority.EXPLAIN)
+        later = engine.chat([{"role": "user", "content": "third"}], params(), Priority.BACKGROUND)
+        assert not other.future.done() and not later.future.done()
+        threading.Event().wait(0.2)
+        assert backend.calls == ["explain"]
+        backend.release.set()
+        for job in (explain, other, later):
+            job.future.result(WAIT)
+        assert backend.calls[0] == "explain" and backend.calls[2:4] == ["second", "background done"]
+    finally:
+        engine.close()

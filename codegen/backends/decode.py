@@ -165,6 +165,7 @@ class FastDecoder:
         self.eos_ids = eos_token_ids(model, tokenizer)
         self.pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else min(self.eos_ids)
         self._caches: dict[int, tuple[int, object]] = {}  # rows -> (length, static cache), kept between jobs
+        self._busy: set[int] = set()  # ids of caches in use (a job can run inside another's step)
         options = compile_options if explicit else {"mode": "reduce-overhead", "dynamic": False}
         self._step = torch.compile(self._forward, **options) if self.compile_step else None
 
@@ -212,6 +213,8 @@ class FastDecoder:
         if not self.static_cache:
             return DynamicCache(config=self.model.config)
         kept = self._caches.get(rows)
+        if kept is not None and id(kept[1]) in self._busy:  # a paused job uses it: a one-off cache
+            return StaticCache(config=self.model.config, max_cache_len=bucket_length(length))
         if kept is not None and kept[0] >= length:
             kept[1].reset()
             return kept[1]
@@ -261,6 +264,17 @@ class FastDecoder:
         draft_size = options.prompt_lookup_num_tokens if n == 1 else 0
         needed = len(prompt_ids) + options.max_new_tokens + draft_size + 1
         cache = self.new_cache(n, max(needed, reserve_tokens))
+        self._busy.add(id(cache))
+        try:
+            return self._run_loop(cache, prompt_ids, n, options, on_token, on_finish, should_stop, generator)
+        finally:
+            self._busy.discard(id(cache))
+
+    def _run_loop(
+        self, cache, prompt_ids, n, options, on_token, on_finish, should_stop, generator
+    ) -> DecodeResult:
+        """Prefill, then decode step by step until every row ends (see `generate`)."""
+        draft_size = options.prompt_lookup_num_tokens if n == 1 else 0
         rows = [Row(TextStream(self.tokenizer)) for _ in range(n)]
         history = list(prompt_ids)  # for prompt lookup (n == 1)
         state = {"winner": None, "generated": 0, "passes": 0, "accepted": 0}

@@ -2,25 +2,26 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import queue
+import socket
+import threading
 
 import httpx
 
 from codegen.backends.base import BackendError, GenerationParams, ModelConfig, OnCandidate, OnText, ShouldStop
+
+STOP_POLL_S = 0.05  # how often a stop request is checked while the server is silent
 
 
 class OpenAIBackend:
     """Chat completions and plain completions from a remote server, streamed."""
 
     def __init__(self, config: ModelConfig) -> None:
+        """Remember the server; nothing connects until the first request."""
         self.config = config
         self.name = config.name
-        headers = {"Authorization": f"Bearer {config.api_key}"} if config.api_key else {}
-        self._client = httpx.Client(
-            base_url=config.base_url.rstrip("/"),
-            headers=headers,
-            timeout=httpx.Timeout(config.timeout_s, connect=10.0),
-        )
 
     def chat(
         self,
@@ -99,10 +100,71 @@ class OpenAIBackend:
         return text
 
     def _stream(self, path: str, body: dict, should_stop: ShouldStop | None):
-        """Yield the JSON chunks of a server-sent-events response; stop early when asked."""
-        url = self.config.base_url.rstrip("/") + path
+        """Yield the JSON chunks of a server-sent-events response; stop early when asked.
+
+        A reader thread does the HTTP, so that a stop request is noticed even while the server is silent; on stop
+        the connection is shut down, which frees the server and the reader.
+        """
+        events: queue.Queue = queue.Queue()
+        stop = threading.Event()
+        sockets: list[socket.socket] = []
+        reader = threading.Thread(
+            target=self._read_events,
+            args=(path, body, events, stop, sockets),
+            name="openai-stream",
+            daemon=True,
+        )
+        reader.start()
         try:
-            with self._client.stream("POST", path, json=body) as response:
+            while True:
+                try:
+                    kind, value = events.get(timeout=STOP_POLL_S)
+                except queue.Empty:
+                    if should_stop and should_stop():
+                        return
+                    continue
+                if kind == "error":
+                    raise value
+                if kind == "end" or (should_stop and should_stop()):
+                    return
+                yield value
+        finally:
+            stop.set()
+            for sock in sockets:
+                with contextlib.suppress(OSError):
+                    sock.shutdown(socket.SHUT_RDWR)
+
+    def _read_events(
+        self, path: str, body: dict, events: queue.Queue, stop: threading.Event, sockets
+    ) -> None:
+        """The reader thread: put ("chunk", dict) per event, then ("end", None) or ("error", BackendError)."""
+        try:
+            for chunk in self._request_events(path, body, stop, sockets):
+                events.put(("chunk", chunk))
+            events.put(("end", None))
+        except BackendError as exc:
+            events.put(("error", exc))
+        except Exception as exc:  # noqa: BLE001 - anything else still reaches the caller as one sentence
+            url = self.config.base_url.rstrip("/") + path
+            events.put(
+                ("error", BackendError(f"The model server at {url} failed ({exc.__class__.__name__})."))
+            )
+
+    def _request_events(self, path: str, body: dict, stop: threading.Event, sockets):
+        """POST the body and yield the JSON chunks of the server-sent events until [DONE] or `stop`."""
+        url = self.config.base_url.rstrip("/") + path
+
+        def keep_socket(event: str, info: dict) -> None:
+            if event == "connection.connect_tcp.complete" and info.get("return_value") is not None:
+                sock = info["return_value"].get_extra_info("socket")
+                if sock is not None:
+                    sockets.append(sock)
+
+        try:
+            with (
+                self._new_client() as client,
+                client.stream("POST", path, json=body, extensions={"trace": keep_socket}) as response,
+            ):
                 if response.status_code != 200:
                     response.read()
                     detail = " ".join(response.text.split())[:200]
@@ -112,7 +174,7 @@ class OpenAIBackend:
                     )
                 seen_data = False
                 for line in response.iter_lines():
-                    if should_stop and should_stop():
+                    if stop.is_set():
                         return
                     line = line.strip()
                     if not line.startswith("data:"):
@@ -121,22 +183,7 @@ class OpenAIBackend:
                     seen_data = True
                     if data == "[DONE]":
                         return
-                    try:
-                        chunk = json.loads(data)
-                    except json.JSONDecodeError as exc:
-                        raise BackendError(
-                            f"The model server at {url} sent something that is not JSON ({data[:60]!r}); "
-                            "check that `model.baseUrl` points at an OpenAI-compatible endpoint."
-                        ) from exc
-                    if not isinstance(chunk, dict):
-                        raise BackendError(
-                            f"The model server at {url} sent an unexpected reply ({data[:60]!r})."
-                        )
-                    if "error" in chunk:
-                        raise BackendError(
-                            f"The model server at {url} reported an error: {_error_text(chunk)}."
-                        )
-                    yield chunk
+                    yield parse_event(url, data)
                 if not seen_data:
                     raise BackendError(
                         f"The model server at {url} answered without a stream of completions; "
@@ -147,13 +194,39 @@ class OpenAIBackend:
                 f"The model server at {url} did not answer in time; check that it is running and not overloaded."
             ) from exc
         except httpx.HTTPError as exc:
+            if stop.is_set():
+                return
             raise BackendError(
                 f"Cannot reach the model server at {url} ({exc.__class__.__name__}); start it or fix `model.baseUrl`."
             ) from exc
 
+    def _new_client(self) -> httpx.Client:
+        """An HTTP client for one request (its connection can be shut down on stop without harming others)."""
+        headers = {"Authorization": f"Bearer {self.config.api_key}"} if self.config.api_key else {}
+        return httpx.Client(
+            base_url=self.config.base_url.rstrip("/"),
+            headers=headers,
+            timeout=httpx.Timeout(self.config.timeout_s, connect=10.0),
+        )
+
     def close(self) -> None:
-        """Close the HTTP connection pool."""
-        self._client.close()
+        """Nothing to free: each request has its own connection, closed when it ends."""
+
+
+def parse_event(url: str, data: str) -> dict:
+    """One server-sent event's JSON object; BackendError for garbage or an error object."""
+    try:
+        chunk = json.loads(data)
+    except json.JSONDecodeError as exc:
+        raise BackendError(
+            f"The model server at {url} sent something that is not JSON ({data[:60]!r}); "
+            "check that `model.baseUrl` points at an OpenAI-compatible endpoint."
+        ) from exc
+    if not isinstance(chunk, dict):
+        raise BackendError(f"The model server at {url} sent an unexpected reply ({data[:60]!r}).")
+    if "error" in chunk:
+        raise BackendError(f"The model server at {url} reported an error: {_error_text(chunk)}.")
+    return chunk
 
 
 def _int(value) -> int | None:
