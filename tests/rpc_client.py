@@ -186,6 +186,10 @@ class RawClient:
             if n.get("method") == "window/showMessage"
         ]
 
+    def server_requests_of(self, method: str) -> list[dict]:
+        """The requests the server sent with one method."""
+        return [r for r in list(self.server_requests) if r["method"] == method]
+
     def _read_loop(self) -> None:
         """Parse framed messages from stdout until it closes."""
         stream = self.process.stdout
