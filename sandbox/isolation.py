@@ -130,7 +130,9 @@ def unshared_namespaces() -> list[str]:
 def bwrap_prefix(bwrap: str) -> list[str]:
     """bwrap's options for namespaces, capabilities, environment and session."""
     argv = [bwrap, "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try"]
-    argv += ["--die-with-parent", "--new-session", "--cap-drop", "ALL"]
+    # The shim runs as the namespace's init: a program in the sandbox cannot signal it, and its exit ends
+    # every process in the namespace.
+    argv += ["--as-pid-1", "--die-with-parent", "--new-session", "--cap-drop", "ALL"]
     if os.geteuid() == 0:
         # Root runs no user namespace: the shim keeps just enough to drop the program to uid 65534,
         # kill and reap it and clean its files; the program itself holds no capability.
