@@ -276,10 +276,15 @@ class FastDecoder:
         """Prefill, then decode step by step until every row ends (see `generate`)."""
         draft_size = options.prompt_lookup_num_tokens if n == 1 else 0
         rows = [Row(TextStream(self.tokenizer)) for _ in range(n)]
-        history = list(prompt_ids)  # for prompt lookup (n == 1)
         state = {"winner": None, "generated": 0, "passes": 0, "accepted": 0}
         prompt = torch.tensor([prompt_ids] * n, dtype=torch.long, device=self.device)
-        logits = self.prefill(prompt, cache).unsqueeze(1)
+        logits = self.prefill(prompt, cache)
+        if not draft_size:
+            loop = (rows, options, state, generator, on_token, on_finish, should_stop)
+            self._decode_overlapped(logits, len(prompt_ids), cache, *loop)
+            return self._result(rows, state)
+        logits = logits.unsqueeze(1)
+        history = list(prompt_ids)  # for prompt lookup (n == 1)
         position = len(prompt_ids)
         draft: list[int] = []
         while True:
@@ -303,6 +308,46 @@ class FastDecoder:
             state["passes"] += 1
             position += 1
         return self._result(rows, state)
+
+    def _decode_overlapped(
+        self, logits, position, cache, rows, options, state, generator, on_token, on_finish, should_stop
+    ) -> None:
+        """One token per step, the next step queued on the device before the host streams this one's text.
+
+        The sampled tokens are copied to the host ahead of the next forward pass, so on CUDA the Python work
+        (text, stop checks, callbacks) overlaps the GPU's; forced tokens (the thinking budget) are applied first.
+        """
+        while True:
+            tokens = self._apply_forced(sample(logits, options.temperature, options.top_p, generator), rows)
+            on_host, copied = self._copy_to_host(tokens)
+            if state["generated"] + 1 < options.max_new_tokens:
+                logits = self.decode_tokens(tokens.unsqueeze(1), position, cache)[:, 0, :]
+                state["passes"] += 1
+                position += 1
+            if copied is not None:
+                copied.synchronize()
+            self._advance(rows, on_host.tolist(), options, state, on_token, on_finish)
+            if self._done(rows, state, should_stop):
+                return
+
+    def _apply_forced(self, tokens: torch.Tensor, rows: list[Row]) -> torch.Tensor:
+        """Replace sampled tokens by pending forced ones (a few steps per sequence, so a sync is fine there)."""
+        if not any(row.forced and not row.reason for row in rows):
+            return tokens
+        chosen = tokens.tolist()
+        for i, row in enumerate(rows):
+            if row.forced and not row.reason:
+                chosen[i] = row.forced.popleft()
+        return torch.tensor(chosen, dtype=tokens.dtype, device=tokens.device)
+
+    def _copy_to_host(self, tokens: torch.Tensor):
+        """Start copying tokens to the host; return (host tensor, CUDA event to wait on, or None)."""
+        if tokens.device.type != "cuda":
+            return tokens, None
+        on_host = tokens.to("cpu", non_blocking=True)
+        copied = torch.cuda.Event()
+        copied.record()
+        return on_host, copied
 
     def _choose(self, logits: torch.Tensor, rows: list[Row], options: DecodeOptions, generator) -> list[int]:
         """Sample one token per row; forced tokens (the thinking budget) and padding for ended rows win."""
