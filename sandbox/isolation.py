@@ -2,10 +2,14 @@
 
 - strong: bubblewrap with every namespace unshared (no network, own PID space, own IPC/UTS/cgroup, and a
   user namespace when not root), capabilities dropped, a cleared environment, read-only system folders,
-  private size-limited /tmp and work folder; as root the program runs as uid 65534 so the process limit
-  applies.
-- fallback: a fresh session, a subreaper sweep of every descendant, rlimits and a seccomp filter (no
-  sockets but AF_UNIX, no unshare/ptrace, no signals to the judge) where libseccomp loads.
+  private size-limited /tmp and work folder; the shim is init (PID 1) of the namespace, so the program
+  cannot signal it and nothing outlives it; as root the program runs as uid 65534 (no user namespace, so
+  that the kernel's process limit applies: root is exempt from it).
+- fallback: a fresh session, a subreaper sweep of every descendant (also when the judge dies), rlimits and
+  a seccomp filter (no sockets but AF_UNIX, no unshare/ptrace, no signals to the judge or the shim) where
+  libseccomp loads. As root the program runs as uid 65534 where that uid can reach the interpreter; where
+  it cannot (a Python under /root), Python programs stay root and may not fork, which the level's label
+  says.
 """
 
 from __future__ import annotations
