@@ -99,6 +99,7 @@ class RawClient:
         self.errors_without_id: list[dict] = []
         self.stderr_lines: list[str] = []
         self._responses: dict[object, dict] = {}
+        self.answered_at: dict[str, float] = {}  # response key -> time.monotonic() of arrival
         self._arrived = threading.Condition()
         self._ids = itertools.count(1)
         self._write_lock = threading.Lock()
@@ -226,6 +227,7 @@ class RawClient:
             self.errors_without_id.append(message)
         else:
             with self._arrived:
+                self.answered_at[_key(message["id"])] = time.monotonic()
                 self._responses[_key(message["id"])] = message
         self._notify_all()
 
@@ -347,6 +349,11 @@ class RawClient:
                 self.shutdown_and_exit(10)
             except subprocess.TimeoutExpired:
                 pass
+
+
+def response_key(msg_id: object) -> str:
+    """The key of a request id in `answered_at`."""
+    return _key(msg_id)
 
 
 def _key(msg_id: object) -> str:
