@@ -14,6 +14,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from sandbox.cpp import called_name
 from sandbox.judge import Judge, Run, write
 from sandbox.verdicts import Limits
 
@@ -38,10 +39,11 @@ class Measured:
 
 
 def growable(call: str) -> bool:
-    """Whether the call is `name(literals...)` with at least one non-empty list or string argument."""
+    """Whether the call is `name(literals...)` (or `Class().name(...)`) with at least one non-empty list or
+    string argument."""
     try:
         node = ast.parse(call.strip(), mode="eval").body
-        if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Name):
+        if called_name(node) is None:
             return False
         values = [ast.literal_eval(a) for a in node.args] + [ast.literal_eval(k.value) for k in node.keywords]
     except (SyntaxError, ValueError):

@@ -216,19 +216,38 @@ def function_program(
 
 
 def parse_call(call: str) -> tuple[str, list, dict]:
-    """Split `name(args...)` into the name and literal positional and keyword arguments."""
+    """Split `name(args...)` (or `Solution().name(args...)`) into the name and literal positional and
+    keyword arguments."""
     try:
         node = ast.parse(call.strip(), mode="eval").body
     except SyntaxError as exc:
         raise ValueError(f"the call {call!r} is not a valid expression") from exc
-    if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Name):
+    name = called_name(node)
+    if name is None:
         raise ValueError(f"the call {call!r} is not a plain function call")
     try:
         args = [ast.literal_eval(a) for a in node.args]
         kwargs = {k.arg: ast.literal_eval(k.value) for k in node.keywords}
     except ValueError as exc:
         raise ValueError(f"the arguments of {call!r} are not all literals") from exc
-    return node.func.id, args, kwargs
+    return name, args, kwargs
+
+
+def called_name(node: ast.AST) -> str | None:
+    """The function's name in `name(...)` or `Class().name(...)`, else None."""
+    if not isinstance(node, ast.Call):
+        return None
+    if isinstance(node.func, ast.Name):
+        return node.func.id
+    owner = node.func.value if isinstance(node.func, ast.Attribute) else None
+    if (
+        isinstance(owner, ast.Call)
+        and isinstance(owner.func, ast.Name)
+        and not owner.args
+        and not owner.keywords
+    ):
+        return node.func.attr
+    return None
 
 
 def find_signature(code: str, name: str) -> Signature | None:

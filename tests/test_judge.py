@@ -338,3 +338,12 @@ def test_resource_verdicts(changes, verdict):
 
     found = resource_verdict(raw_result(**changes))
     assert (found[0] if found else None) is verdict
+
+
+def test_class_method_calls_in_python_and_cpp(judge):
+    """`Solution().method(...)` calls work in both languages (the pipeline writes calls this way)."""
+    python = "class Solution:\n    def add(self, a, b):\n        return a + b\n"
+    cpp_code = "class Solution {\npublic:\n    int add(int a, int b) { return a + b; }\n};\n"
+    tests = [TestCase("1", "Solution().add(2, 3)", "5")]
+    assert judge.run(python, tests).verdict is Verdict.AC
+    assert judge.run(cpp_code, tests, language="cpp").verdict is Verdict.AC

@@ -39,3 +39,10 @@ def test_fit_recovers_exponents_from_exact_points():
     assert fit([[n, 1e-6 * n * n] for n in (100, 200, 400, 800)]).exponent == 2.0
     assert fit([[n, 1e-6 * n] for n in (100, 200, 400, 800)]).exponent == 1.0
     assert fit([[100, 1e-9], [200, 1e-9]]) is None
+
+
+def test_class_method_call_is_measured():
+    """A `Solution().method(...)` call is grown and timed like a plain one."""
+    code = "class Solution:\n    def total(self, nums):\n        return sum(nums)\n"
+    assert growable("Solution().total([1, 2, 3])")
+    assert measure_complexity(code, "Solution().total([1, 2, 3])", budget_s=0.8) is not None
