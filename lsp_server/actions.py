@@ -144,9 +144,9 @@ async def perform(ls, uri: str, line: int, name: str) -> types.WorkspaceEdit | N
         report = ls.runs.get((uri, func.function))
         failure = describe_failure(report) if report else None
         messages = task_messages(func, ls.settings.generation.system_prompt or None, failure)
-    outcome = await solve_with_progress(
-        ls, doc, func, messages, f"{'Optimizing' if name == OPTIMIZE else 'Fixing'} {func.function}"
-    )
+    # The answer copies much of the function: prompt-lookup decoding drafts those tokens from the prompt.
+    title = f"{'Optimizing' if name == OPTIMIZE else 'Fixing'} {func.function}"
+    outcome = await solve_with_progress(ls, doc, func, messages, title, lookup=10)
     if outcome is None:
         return None
     if outcome.winner is None:
@@ -186,7 +186,9 @@ async def _implement(ls, doc: OpenDocument, line: int, unverified: bool) -> type
     return anchored_edit(ls, doc.uri, task, outcome, False)
 
 
-async def solve_with_progress(ls, doc: OpenDocument, task: Task, messages, title: str) -> Outcome | None:
+async def solve_with_progress(
+    ls, doc: OpenDocument, task: Task, messages, title: str, lookup: int = 0
+) -> Outcome | None:
     """Run the pipeline off the event loop with progress; None when cancelled or failed (after a message)."""
     cancel = threading.Event()
     job = RunningJob(
@@ -203,7 +205,7 @@ async def solve_with_progress(ls, doc: OpenDocument, task: Task, messages, title
             task,
             ls.get_engine(),
             judge,
-            settings.generation_params(),
+            dataclasses.replace(settings.generation_params(), prompt_lookup_num_tokens=lookup),
             limits=limits_for(settings, task),
             system_prompt=settings.generation.system_prompt or None,
             messages=messages,

@@ -59,6 +59,20 @@ class ModelSettings:
         "Load the in-process model in 8-bit or 4-bit (needs bitsandbytes) for small GPUs.",
         choices=("none", "8bit", "4bit"),
     )
+    decoder: str = _opt(
+        "auto",
+        "Decoding loop for the in-process model: auto (fast loop on cuda/cpu, model.generate on mps), fast, generate.",
+        choices=("auto", "fast", "generate"),
+    )
+    compile: bool = _opt(
+        True, "On CUDA, compile the decode step with CUDA graphs (faster after a warm-up at load)."
+    )
+    warmup_tokens: int = _opt(
+        10240,
+        "On CUDA, prompt plus new tokens the KV cache is sized and warmed up for at load.",
+        minimum=256,
+        maximum=131072,
+    )
 
 
 @dataclass(frozen=True)
@@ -150,7 +164,18 @@ class Settings:
     def model_config(self) -> ModelConfig:
         """The engine's model configuration."""
         m = self.model
-        return ModelConfig(m.backend, m.name, m.base_url, m.api_key, m.device, m.dtype, m.quantization)
+        return ModelConfig(
+            backend=m.backend,
+            name=m.name,
+            base_url=m.base_url,
+            api_key=m.api_key,
+            device=m.device,
+            dtype=m.dtype,
+            quantization=m.quantization,
+            decoder=m.decoder,
+            compile=m.compile,
+            warmup_tokens=m.warmup_tokens,
+        )
 
     def generation_params(self) -> GenerationParams:
         """The sampling parameters for task generation."""
