@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import statistics
 import sys
@@ -161,12 +162,15 @@ def completion(client: RawClient, line: int, character: int) -> int:
 
 
 def warm_up(client: RawClient, plan: LoadPlan, todo_line: int, rng: random.Random) -> None:
-    """A round a tenth the size of the load, so worker pools and caches have their working size before the
-    baseline (idle pool threads stay alive by design; a leak shows as growth beyond it)."""
+    """A round a tenth the size of the load plus enough concurrent judge runs to fill asyncio's default
+    thread pool, so pools and caches have their working size before the baseline (idle pool threads stay
+    alive by design; a leak shows as growth beyond it)."""
     small = LoadPlan(
         max(1, plan.edits // 10), max(1, plan.actions // 10), max(1, plan.completions // 10), plan.implements
     )
     samples = send_load(client, small, todo_line, rng)
+    for _ in range(min(32, (os.cpu_count() or 1) + 4)):  # fill asyncio's default thread pool to its size
+        samples.append(Sample("command", command(client, "vibethinker.runExamples", 1), time.monotonic()))
     wait_for_answers(client, samples, timeout=plan.settle_s + 60)
     for sample in samples:
         client.wait_response(sample.msg_id, timeout=1)
