@@ -155,6 +155,7 @@ class CodeServer:
         self.root = root
         self.extensions, self.user_data = root / "extensions", root / "user-data"
         self.workspace, self.log = root / "workspace", root / "code-server.log"
+        self.user_settings = self.user_data / "User" / "settings.json"
         home = root / "home"
         for folder in (
             self.extensions,
@@ -202,9 +203,7 @@ class CodeServer:
 
     def configure(self, user: dict, machine: dict) -> None:
         """Write user settings and machine settings (launch settings are machine-scoped in a remote window)."""
-        (self.user_data / "User" / "settings.json").write_text(
-            json.dumps({**WORKBENCH_SETTINGS, **user}, indent=2)
-        )
+        self.user_settings.write_text(json.dumps({**WORKBENCH_SETTINGS, **user}, indent=2))
         (self.user_data / "Machine" / "settings.json").write_text(json.dumps(machine, indent=2))
 
     def start(self) -> None:
@@ -315,6 +314,11 @@ def test_quick_fix_implements_the_todo_in_code_server(code_server, fake_model, t
         timeoutMs=120000,
         commandFile=str(second),
         inline={"file": str(inline), "type": "return ", "ghost": INLINE_COMPLETION, "expect": "return a + b"},
+        settingsChange={
+            "file": str(code_server.user_settings),
+            "values": {"vibethinker.generation.candidates": 0},
+            "notification": "generation.candidates",
+        },
     )
 
     assert result["quickFixTitle"].startswith("Implement TODO: hash map, O(n)")
@@ -334,9 +338,14 @@ def test_quick_fix_implements_the_todo_in_code_server(code_server, fake_model, t
     assert "seen = {}" in result["commandEditorText"]
     _assert_two_sum_works(second.read_text(), second)
 
+    # the settings reached the server whole and valid (the launch settings are not sent to it)
+    assert not [m for m in result["notifications"] if "setting" in m.lower()], result["notifications"]
     # inline completions reach the editor through the language client: ghost text, accepted with Tab
     assert INLINE_COMPLETION in result["ghostText"]
     assert inline.read_text() == "def add(a, b):\n    return a + b\n"
+
+    # a settings change reaches the running server (didChangeConfiguration); it rejects the invalid value
+    assert "between 1 and 32" in result["settingsNotification"], result["settingsNotification"]
 
     assert screenshot.stat().st_size > 10_000
     if os.environ.get("VIBETHINKER_UPDATE_SCREENSHOT"):

@@ -14,6 +14,9 @@
 //               the Problems count), then "VibeThinker: Implement TODO at cursor" from the Command Palette
 //   inline      optional {file, type, ghost, expect}: on a new line after the file's first line, type `type`,
 //               wait for ghost text containing `ghost`, accept it with Tab, expect `expect` in the saved file
+//   settingsChange optional {file, values, notification}: set `values` in the user settings through
+//               "Preferences: Open User Settings (JSON)" (`file` is that settings file) and wait for a
+//               notification containing `notification` (the server's reaction)
 //
 // "implement": open the file, click the TODO line, press Ctrl+. (Quick Fix), choose the action, wait for the
 // code, save with Ctrl+S, read the status bar. "missing": open the file and wait for the extension's
@@ -218,6 +221,34 @@ async function implement(page, args, result) {
     await inlineCompletion(page, args.inline, result);
     await page.screenshot({ path: args.screenshot.replace(/\.png$/, '-inline.png') });
   }
+  result.notifications = await notifications(page);
+  if (args.settingsChange) {
+    await changeSettings(page, args.settingsChange, result);
+  }
+}
+
+/**
+ * Change user settings the way a user does: "Preferences: Open User Settings (JSON)", replace the text, save;
+ * then wait for the server's reaction (a notification). `change.file` is read for the current settings.
+ */
+async function changeSettings(page, change, result) {
+  step(`change settings: ${JSON.stringify(change.values)}`);
+  const settings = { ...JSON.parse(readFileSync(change.file, 'utf8')), ...change.values };
+  await runCommand(page, 'Preferences: Open User Settings (JSON)');
+  // the settings editor opens as a tab or, in newer versions, as a modal editor: click into its text
+  const settingsEditor = page.locator('.monaco-modal-editor-block, .editor-group-container.active', { hasText: 'settings.json' });
+  await settingsEditor.locator('.monaco-editor .view-line', { hasText: 'vibethinker' }).first().click();
+  await page.keyboard.press('Control+A');
+  // one line, so that auto-indent and auto-closing brackets leave the text as it is
+  await page.keyboard.insertText(JSON.stringify(settings));
+  await page.keyboard.press('Control+S');
+  const [key, value] = Object.entries(change.values)[0];
+  await waitFor('the settings file to be saved', () => readFileSync(change.file, 'utf8').includes(`"${key}":${JSON.stringify(value)}`), 15000);
+  result.settingsNotification = await waitFor(
+    `a notification mentioning "${change.notification}"`,
+    async () => (await notifications(page)).find((message) => message.includes(change.notification)) ?? '',
+    30000,
+  );
 }
 
 /** Type at the end of a file's first line and accept the inline completion (ghost text) with Tab. */

@@ -57,7 +57,10 @@ EXTENSION_ONLY = {
             "type": "string",
             "default": "off",
             "enum": ["off", "messages", "verbose"],
-            "description": "Log the LSP messages between VS Code and the server in the VibeThinker output.",
+            "description": (
+                "How much of each LSP message to log in the VibeThinker output once its log level is Trace "
+                "(Developer: Set Log Level...): messages (off means the same) or verbose (with contents)."
+            ),
             "order": 2,
         },
     },
