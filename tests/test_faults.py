@@ -217,11 +217,6 @@ def test_a_model_server_that_never_answers_times_out_with_a_clear_message():
         broken.close()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="OpenAIBackend blocks in a socket read (600 s timeout) that ignores should_stop, and the server "
-    "awaits the solve thread; see the reliability report for the fix",
-)
 def test_cancelling_a_generation_stuck_on_a_silent_model_server_frees_the_server():
     broken = BrokenModelServer("hang")
     try:
