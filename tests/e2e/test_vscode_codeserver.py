@@ -314,6 +314,7 @@ def test_quick_fix_implements_the_todo_in_code_server(code_server, fake_model, t
         timeoutMs=120000,
         commandFile=str(second),
         inline={"file": str(inline), "type": "return ", "ghost": INLINE_COMPLETION, "expect": "return a + b"},
+        restart=True,
         settingsChange={
             "file": str(code_server.user_settings),
             "values": {"vibethinker.generation.candidates": 0},
@@ -332,6 +333,9 @@ def test_quick_fix_implements_the_todo_in_code_server(code_server, fake_model, t
     # the extension started the configured interpreter and sent the user's settings to the server
     log = code_server.extension_log()
     assert f"{sys.executable} -m lsp_server serve" in log, log
+    # Restart server started a second server; Show output opened the channel that says so
+    assert log.count(f"{sys.executable} -m lsp_server serve") == 2, log
+    assert "Restarting the language server" in result["outputPanel"]
 
     # the extension's own commands: Run examples reports the failing stub, Implement TODO at cursor fixes it
     assert "error" in result["problemsAfterRun"].lower(), result["problemsAfterRun"]

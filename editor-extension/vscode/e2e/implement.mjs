@@ -14,6 +14,7 @@
 //               the Problems count), then "VibeThinker: Implement TODO at cursor" from the Command Palette
 //   inline      optional {file, type, ghost, expect}: on a new line after the file's first line, type `type`,
 //               wait for ghost text containing `ghost`, accept it with Tab, expect `expect` in the saved file
+//   restart     optional true: "VibeThinker: Restart server", wait for the server, "VibeThinker: Show output"
 //   settingsChange optional {file, values, notification}: set `values` in the user settings through
 //               "Preferences: Open User Settings (JSON)" (`file` is that settings file) and wait for a
 //               notification containing `notification` (the server's reaction)
@@ -222,6 +223,15 @@ async function implement(page, args, result) {
     await page.screenshot({ path: args.screenshot.replace(/\.png$/, '-inline.png') });
   }
   result.notifications = await notifications(page);
+  if (args.restart) {
+    await runCommand(page, 'VibeThinker: Restart server');
+    await waitForServer(page);
+    await runCommand(page, 'VibeThinker: Show output');
+    step('wait for the output panel');
+    const panel = page.locator('.part.panel', { hasText: 'Restarting the language server' });
+    await panel.waitFor({ timeout: 15000 });
+    result.outputPanel = ((await panel.textContent()) ?? '').replace(/\u00a0/g, ' ');
+  }
   if (args.settingsChange) {
     await changeSettings(page, args.settingsChange, result);
   }

@@ -79,6 +79,7 @@ class Controller {
   private readonly keys: string[];
   private client: LanguageClient | undefined;
   private status: StatusParams | undefined;
+  private restarting: Promise<void> = Promise.resolve();
 
   /** Create the channel and status item; read the server setting keys from package.json. */
   constructor(private readonly context: vscode.ExtensionContext) {
@@ -137,11 +138,14 @@ class Controller {
     }
   }
 
-  /** Stop and start again (new launch settings take effect). */
-  async restart(): Promise<void> {
-    this.output.appendLine('Restarting the language server.');
-    await this.stop();
-    await this.start();
+  /** Stop and start again (new launch settings take effect); restarts asked for meanwhile run one after another. */
+  restart(): Promise<void> {
+    this.restarting = this.restarting.then(async () => {
+      this.output.appendLine('Restarting the language server.');
+      await this.stop();
+      await this.start();
+    });
+    return this.restarting;
   }
 
   /** Ask the server for the Implement action on the cursor line and run it. */
