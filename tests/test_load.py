@@ -2,7 +2,8 @@
 cancellations while generations and judge runs go on (bench/load.py runs the same scenario bigger).
 
 Every request is answered, nothing raises inside a handler, the server's text stays equal to the client's,
-and threads, child processes and memory come back to the baseline measured after a warm-up round.
+and child processes, memory and threads come back to the baseline measured after a warm-up round (threads
+within the bounded pools' headroom).
 """
 
 from __future__ import annotations
@@ -15,6 +16,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
 from load import LoadPlan, run_load  # noqa: E402
 
 RSS_GROWTH_LIMIT_MB = 100
+# Idle workers of the bounded thread pools (asyncio's default executor, the OpenAI stream readers) may
+# outlive the work by design; a leak grows with the 400+ requests sent, far beyond this.
+POOL_HEADROOM_THREADS = 2
 
 
 def test_the_server_holds_a_bounded_load_and_returns_to_its_baseline():
@@ -27,7 +31,10 @@ def test_the_server_holds_a_bounded_load_and_returns_to_its_baseline():
     assert report.commands_ok == report.sent["command"]
     assert report.text_in_sync
     assert report.after.children <= report.baseline.children
-    assert report.after.threads <= report.baseline.threads, (report.baseline, report.after)
+    assert report.after.threads <= report.baseline.threads + POOL_HEADROOM_THREADS, (
+        report.baseline,
+        report.after,
+    )
     assert report.after.rss_mb <= report.baseline.rss_mb + RSS_GROWTH_LIMIT_MB, (
         report.baseline,
         report.after,
