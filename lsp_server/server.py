@@ -127,6 +127,9 @@ class VibeServer(LanguageServer):
     def _on_engine_status(self, state: str, detail: str) -> None:
         """Forward engine state to the client (called from the engine's thread)."""
         params = {"model": self.settings.model.name, "state": state, "detail": detail}
+        speed = getattr(self.engine, "tokens_per_second", None) if self.engine is not None else None
+        if state in ("generating", "ready") and speed:
+            params["tokensPerSecond"] = round(float(speed), 1)
         self._threadsafe(lambda: self.protocol.notify(STATUS_NOTIFICATION, params))
 
     def _threadsafe(self, fn) -> None:
@@ -158,6 +161,13 @@ class VibeServer(LanguageServer):
         if self.engine is not None:
             self.engine.close()
             self.engine = None
+
+    def clear_results(self, uri: str) -> None:
+        """Forget example results of a document whose checked code changed, and clear their diagnostics."""
+        self.diagnostics.pop(uri, None)
+        for key in [k for k in self.runs if k[0] == uri]:
+            del self.runs[key]
+        self.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
 
     def cancel_jobs_touching(self, uri: str, change) -> None:
         """Cancel jobs whose task text the change touches (an insertion right before or after it does not)."""
@@ -242,6 +252,8 @@ def create_server() -> VibeServer:
         if ls.running:
             for change in params.content_changes:
                 ls.cancel_jobs_touching(uri, change)
+        if ls.diagnostics.get(uri) and _touches(params.content_changes, ls.diagnostics[uri]):
+            ls.clear_results(uri)
         if ls.documents.change(params) is None:
             log.warning("didChange for %s, which is not open; ignored", uri)
 
@@ -394,6 +406,18 @@ async def _pull_configuration(ls: VibeServer) -> None:
     if isinstance(raw, dict) and raw:
         for error in ls.apply_settings(raw):
             ls.show(error, types.MessageType.Warning)
+
+
+def _touches(changes, diagnostics: list[types.Diagnostic]) -> bool:
+    """Whether any content change reaches the lines of the function the diagnostics are about."""
+    for change in changes:
+        if not isinstance(change, types.TextDocumentContentChangePartial):
+            return True
+        for diagnostic in diagnostics:
+            # diagnostics sit on the function's first line; its body follows: any edit from there on counts
+            if change.range.end.line >= diagnostic.range.start.line:
+                return True
+    return False
 
 
 def _model_not_loaded(ls: VibeServer, engine: Engine) -> bool:

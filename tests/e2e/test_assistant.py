@@ -199,6 +199,7 @@ async def test_run_examples_publishes_failures_as_diagnostics(client: LanguageCl
     assert "seen.get(k - x, 0)" in editor.texts[URI]
     prompt = client.fake.requests[-1]["messages"][1]["content"]
     assert "expected 2, got 4" in prompt
+    await wait_until(lambda: not client.diagnostics[URI])  # the fixed code's old failures are gone
 
 
 async def test_passing_examples_give_one_information_diagnostic(client: LanguageClient):
