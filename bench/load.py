@@ -26,8 +26,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import psutil  # noqa: E402
+from lsprotocol import types  # noqa: E402
 
 from tests.conftest import GOOD_REPLY, TWO_SUM_SOURCE  # noqa: E402
+from tests.e2e.lsp_helpers import apply_lsp_edits  # noqa: E402
 from tests.fake_openai import FakeOpenAI  # noqa: E402
 from tests.rpc_client import RawClient, response_key  # noqa: E402
 
@@ -91,6 +93,7 @@ class LoadReport:
     peak: Resources | None = None
     after: Resources | None = None
     commands_ok: int = 0
+    server_cpu_seconds: float = 0.0  # user + system CPU of the server during the load and its drain
     text_in_sync: bool = False
     server_alive: bool = False
 
@@ -188,12 +191,13 @@ def send_load(client: RawClient, plan: LoadPlan, todo_line: int, rng: random.Ran
     action_every = max(1, plan.edits // max(1, plan.actions))
     completion_every = max(1, plan.edits // max(1, plan.completions))
     typed_line = first_filler + 2
+    pending: list[types.TextEdit] = []
     for step in range(plan.edits):
         column = 8 + (step % 40)
         if step % 80 == 79:
-            client.change(URI, (typed_line, 8), (typed_line, 8 + 40), "")  # delete what was typed
+            type_text(client, pending, (typed_line, 8), (typed_line, 8 + 40), "")  # delete what was typed
         else:
-            client.change(URI, (typed_line, column), (typed_line, column), rng.choice("ab1 +*😀é"))
+            type_text(client, pending, (typed_line, column), (typed_line, column), rng.choice("ab1 +*😀é"))
         if step % action_every == 0:
             line = rng.choice([todo_line, first_filler + rng.randrange(500)])
             samples.append(Sample("codeAction", code_action(client, line), time.monotonic()))
@@ -204,7 +208,35 @@ def send_load(client: RawClient, plan: LoadPlan, todo_line: int, rng: random.Ran
             if victim.kind != "command" and not victim.cancelled:
                 victim.cancelled = True
                 client.notify("$/cancelRequest", {"id": victim.msg_id})
+    catch_up(client, pending)
     return samples
+
+
+def type_text(
+    client: RawClient, pending: list, start: tuple[int, int], end: tuple[int, int], text: str
+) -> None:
+    """Send one incremental didChange; the client's own copy catches up later (see catch_up), so the
+    client's work per keystroke stays small and the figures measure the server."""
+    version = client.editor.versions[URI] = client.editor.versions[URI] + 1
+    rng = {"start": {"line": start[0], "character": start[1]}, "end": {"line": end[0], "character": end[1]}}
+    client.notify(
+        "textDocument/didChange",
+        {"textDocument": {"uri": URI, "version": version}, "contentChanges": [{"range": rng, "text": text}]},
+    )
+    pending.append(
+        types.TextEdit(
+            range=types.Range(start=types.Position(*start), end=types.Position(*end)), new_text=text
+        )
+    )
+
+
+def catch_up(client: RawClient, pending: list) -> None:
+    """Apply the sent edits, one at a time and in order, to the client's copy of the text."""
+    text = client.editor.texts[URI]
+    for edit in pending:
+        text = apply_lsp_edits(text, [edit])
+    client.editor.texts[URI] = text
+    pending.clear()
 
 
 def wait_for_answers(client: RawClient, samples: list[Sample], timeout: float) -> None:
@@ -240,6 +272,7 @@ def run_load(plan: LoadPlan) -> LoadReport:
             todo_line = TWO_SUM_SOURCE.split("\n").index("    # TODO: hash map, O(n)")
             warm_up(client, plan, todo_line, rng)
             report.baseline = Resources.of(process)
+            cpu_before = sum(process.cpu_times()[:2])
             started = time.monotonic()
             samples = send_load(client, plan, todo_line, rng)
             report.send_seconds = time.monotonic() - started
@@ -247,6 +280,7 @@ def run_load(plan: LoadPlan) -> LoadReport:
             report.peak = Resources.of(process)
             wait_for_answers(client, samples, timeout=plan.settle_s + 60)
             report.drain_seconds = time.monotonic() - started - report.send_seconds
+            report.server_cpu_seconds = round(sum(process.cpu_times()[:2]) - cpu_before, 2)
             summarize(client, samples, report)
             report.after = settle(process, report.baseline, plan.settle_s)
             report.text_in_sync = text_in_sync(client, fake)
@@ -321,6 +355,7 @@ def main() -> None:
             f"{kind:>11}: {report.answered.get(kind, 0)}/{sent} answered; p50 {lat.get('p50')} ms, p99 {lat.get('p99')} ms"
         )
     print(f"cancelled answers: {report.cancelled_answers}; internal errors: {report.internal_errors}")
+    print(f"server CPU during the load: {report.server_cpu_seconds} s")
     print(f"baseline {report.baseline}; peak {report.peak}; after {report.after}")
     print(f"text in sync: {report.text_in_sync}; server alive: {report.server_alive}")
 

@@ -22,7 +22,7 @@ POOL_HEADROOM_THREADS = 2
 
 
 def test_the_server_holds_a_bounded_load_and_returns_to_its_baseline():
-    plan = LoadPlan(edits=2000, actions=200, completions=200, implements=2, cancel_share=0.2, settle_s=30)
+    plan = LoadPlan(edits=2000, actions=200, completions=200, implements=2, cancel_share=0.2, settle_s=10)
     report = run_load(plan)
     assert report.server_alive
     assert report.sent["codeAction"] >= 200 and report.sent["completion"] >= 200
