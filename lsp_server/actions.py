@@ -206,7 +206,7 @@ async def solve_with_progress(
             ls.get_engine(),
             judge,
             dataclasses.replace(settings.generation_params(), prompt_lookup_num_tokens=lookup),
-            limits=limits_for(settings, task),
+            limits=settings.limits(task),
             system_prompt=settings.generation.system_prompt or None,
             messages=messages,
             on_progress=progress.report,
@@ -235,16 +235,6 @@ async def solve_with_progress(
     total = best.report.total if best and best.report else 0
     progress.end(f"{outcome.verdict}: {best.passed}/{total} examples" if best else "no code")
     return outcome
-
-
-def limits_for(settings, task: Task):
-    """Judge limits for the task: a problem's own limits win over the settings."""
-    limits = settings.limits()
-    if task.time_limit_ms:
-        limits = dataclasses.replace(limits, time_s=task.time_limit_ms / 1000)
-    if task.memory_limit_mb:
-        limits = dataclasses.replace(limits, memory_mb=task.memory_limit_mb)
-    return limits
 
 
 def anchored_edit(ls, uri: str, task: Task, outcome: Outcome, unverified: bool) -> types.WorkspaceEdit | None:
@@ -286,7 +276,7 @@ def describe_failure(report: Report) -> str | None:
 async def run_and_publish(ls, doc: OpenDocument, func: Task) -> Report:
     """Run the function (or program) on its examples in the judge and publish the results as diagnostics."""
     judge = await asyncio.to_thread(ls.get_judge)
-    report = await asyncio.to_thread(run_examples, func, func.source, judge, limits_for(ls.settings, func))
+    report = await asyncio.to_thread(run_examples, func, func.source, judge, ls.settings.limits(func))
     ls.runs[(doc.uri, func.function)] = report
     current = ls.documents.get(doc.uri)
     if current is None:

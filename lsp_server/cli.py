@@ -249,7 +249,7 @@ def run_solve(args: argparse.Namespace) -> int:
                     engine,
                     judge,
                     settings.generation_params(),
-                    limits=_task_limits(settings, task),
+                    limits=settings.limits(task),
                     system_prompt=settings.generation.system_prompt or None,
                     measure=settings.judge.measure_complexity,
                     on_progress=lambda message, _tokens: print(f"  {message}", file=sys.stderr, end="\r"),
@@ -303,20 +303,6 @@ def run_solve(args: argparse.Namespace) -> int:
     elif args.write:
         print(f"Nothing verified; {args.file} is unchanged.", file=sys.stderr)
     return 0 if all(r["verdict"] == "AC" for r in results) else 1
-
-
-def _task_limits(settings, task):
-    """The judge limits for a task: the problem's own limits when it states them."""
-    import dataclasses
-
-    limits = settings.limits()
-    time_ms = getattr(task, "time_limit_ms", None)
-    memory_mb = getattr(task, "memory_limit_mb", None)
-    if time_ms:
-        limits = dataclasses.replace(limits, time_s=time_ms / 1000)
-    if memory_mb:
-        limits = dataclasses.replace(limits, memory_mb=memory_mb)
-    return limits
 
 
 def _non_overlapping(edits):

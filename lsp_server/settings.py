@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from codegen.backends.base import DEFAULT_MODEL, GenerationParams, ModelConfig
+from codegen.tasks import Task
 from sandbox.verdicts import Limits
 
 
@@ -182,9 +183,14 @@ class Settings:
         g = self.generation
         return GenerationParams(g.max_new_tokens, g.temperature, g.top_p, g.candidates, g.thinking_budget)
 
-    def limits(self) -> Limits:
-        """The judge's limits."""
-        return Limits(time_s=self.judge.time_limit, memory_mb=self.judge.memory_limit)
+    def limits(self, task: Task | None = None) -> Limits:
+        """The judge's limits; a problem's own time and memory limits (from its samples) win."""
+        time_ms = task.time_limit_ms if task is not None else None
+        memory_mb = task.memory_limit_mb if task is not None else None
+        return Limits(
+            time_s=time_ms / 1000 if time_ms else self.judge.time_limit,
+            memory_mb=memory_mb or self.judge.memory_limit,
+        )
 
 
 def camel(name: str) -> str:

@@ -52,6 +52,17 @@ Complexity: O(1) time, O(1) space
 
 
 @pytest.fixture(scope="session")
+def one_torch_thread():
+    """Tiny models run fastest on one thread (and do not spin against other processes on a busy machine)."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.fixture(scope="session")
 def tiny_model_dir(tmp_path_factory):
     """A tiny random Qwen2 checkpoint with a BPE tokenizer, built offline once per session."""
     return build_tiny_model(tmp_path_factory.mktemp("tiny-qwen2"))

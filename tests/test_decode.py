@@ -21,15 +21,7 @@ from tests.tiny_model import build_tiny_model
 PROMPT = "def two_sum(nums, target):\n    seen = {}\n    for i, x in enumerate(nums):\n"
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_torch_thread():
-    """Tiny models run fastest on one thread (and do not spin against other processes on a busy machine)."""
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")

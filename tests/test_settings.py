@@ -50,3 +50,16 @@ def test_schema_lists_every_leaf_with_defaults():
     assert schema["generation.thinkingBudget"]["type"] == "integer"
     assert schema["model.backend"]["enum"] == ["transformers", "openai"]
     assert all(entry["description"] for entry in schema.values())
+
+
+def test_a_problems_own_limits_win():
+    from dataclasses import replace
+
+    from codegen.tasks import extract_tasks
+    from tests.conftest import TWO_SUM_SOURCE
+
+    task = extract_tasks(TWO_SUM_SOURCE, "python")[0]
+    settings, _ = parse_settings({"judge": {"timeLimit": 3, "memoryLimit": 512}})
+    assert (settings.limits(task).time_s, settings.limits(task).memory_mb) == (3.0, 512)
+    limited = replace(task, time_limit_ms=1500, memory_limit_mb=64)
+    assert (settings.limits(limited).time_s, settings.limits(limited).memory_mb) == (1.5, 64)
