@@ -25,6 +25,7 @@ from lsp_server.convert import document_edit, to_lsp_range
 from lsp_server.documents import OpenDocument
 from lsp_server.progress import Progress
 from sandbox import Report, Verdict
+from sandbox.isolation import IsolationUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -134,7 +135,10 @@ async def perform(ls, uri: str, line: int, name: str) -> types.WorkspaceEdit | N
         )
         return None
     if name == RUN:
-        await run_and_publish(ls, doc, func)
+        try:
+            await run_and_publish(ls, doc, func)
+        except IsolationUnavailable as exc:
+            ls.show(str(exc), types.MessageType.Error)
         return None
     if name == EXPLAIN:
         return await _explain_complexity(ls, doc, func)
@@ -217,7 +221,7 @@ async def solve_with_progress(
         progress.end("cancelled")
         ls.show(f"Cancelled: {job.reason or 'stopped by the user'}.", types.MessageType.Info)
         return None
-    except BackendError as exc:
+    except (BackendError, IsolationUnavailable) as exc:
         progress.end("failed")
         ls.show(str(exc), types.MessageType.Error)
         return None

@@ -298,7 +298,14 @@ def run_solve(args: argparse.Namespace) -> int:
                 print(f"# {r['message']}")
             print(r["diff"])
     if args.write and verified_edits:
-        write_atomically(args.file, apply_edits(text, _non_overlapping(verified_edits)))
+        try:
+            write_atomically(args.file, apply_edits(text, _non_overlapping(verified_edits)))
+        except OSError as exc:
+            print(
+                f"vibethinker-lsp: cannot write {args.file} ({exc.strerror or exc}); it is unchanged.",
+                file=sys.stderr,
+            )
+            return 2
         print(f"Wrote {len(verified_edits)} verified solution(s) to {args.file}.", file=sys.stderr)
     elif args.write:
         print(f"Nothing verified; {args.file} is unchanged.", file=sys.stderr)

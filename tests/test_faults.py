@@ -272,11 +272,6 @@ def test_a_missing_sandbox_tool_is_one_clear_message_at_start(tmp_path):
             assert_rest_works(client)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="actions.solve_with_progress lets IsolationUnavailable escape as a JSON-RPC internal error with a "
-    "traceback; see the reliability report for the fix",
-)
 def test_a_job_without_its_sandbox_tool_gives_one_clear_message_and_runs_nothing(tmp_path):
     with FakeOpenAI(GOOD_REPLY) as fake:
         options = {

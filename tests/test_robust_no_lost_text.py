@@ -159,10 +159,6 @@ def test_a_failing_write_leaves_the_original_intact_and_no_temp_file(tmp_path, m
     assert [p.name for p in tmp_path.iterdir()] == ["two_sum.py"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="run_solve lets an OSError from write_atomically escape as a traceback; see the report",
-)
 def test_solve_write_on_a_full_disk_says_so_in_one_sentence(tmp_path, monkeypatch, capsys):
     path = tmp_path / "two_sum.py"
     path.write_text(TWO_SUM_SOURCE)
