@@ -216,6 +216,12 @@ def create_server() -> VibeServer:
         try:
             judge = await asyncio.to_thread(ls.get_judge)
             sandbox = judge.isolation
+            if judge.level.name != "strong":
+                ls.show(
+                    f"Generated code runs with weaker isolation: {sandbox}. Install bubblewrap (`bwrap`) and "
+                    "allow user namespaces for the strong sandbox.",
+                    types.MessageType.Warning,
+                )
         except Exception as exc:  # noqa: BLE001 - a sandbox that cannot start is reported, not fatal
             sandbox = "unavailable"
             ls.show(f"The sandbox could not start: {exc}", types.MessageType.Error)

@@ -108,7 +108,9 @@ def normalize_actions(result) -> list[types.CodeAction]:
     for item in result or []:
         if isinstance(item, types.Command) and item.command.startswith("{"):
             nested = ast.literal_eval(item.command)
-            command = types.Command(title=nested["title"], command=nested["command"], arguments=nested.get("arguments"))
+            command = types.Command(
+                title=nested["title"], command=nested["command"], arguments=nested.get("arguments")
+            )
             item = types.CodeAction(title=item.title, command=command)
         out.append(item)
     return out
