@@ -60,6 +60,12 @@ class ModelSettings:
         "Load the in-process model in 8-bit or 4-bit (needs bitsandbytes) for small GPUs.",
         choices=("none", "8bit", "4bit"),
     )
+    timeout: float = _opt(
+        600.0,
+        "Seconds a request to the OpenAI-compatible server may take before it fails.",
+        minimum=1.0,
+        maximum=86400.0,
+    )
     decoder: str = _opt(
         "auto",
         "Decoding loop for the in-process model: auto (fast loop on cuda/cpu, model.generate on mps), fast, generate.",
@@ -173,6 +179,7 @@ class Settings:
             device=m.device,
             dtype=m.dtype,
             quantization=m.quantization,
+            timeout_s=m.timeout,
             decoder=m.decoder,
             compile=m.compile,
             warmup_tokens=m.warmup_tokens,

@@ -63,3 +63,10 @@ def test_a_problems_own_limits_win():
     assert (settings.limits(task).time_s, settings.limits(task).memory_mb) == (3.0, 512)
     limited = replace(task, time_limit_ms=1500, memory_limit_mb=64)
     assert (settings.limits(limited).time_s, settings.limits(limited).memory_mb) == (1.5, 64)
+
+
+def test_model_settings_reach_the_engine_configuration():
+    settings, errors = parse_settings({"model": {"timeout": 30, "decoder": "generate", "compile": False}})
+    config = settings.model_config()
+    assert errors == []
+    assert (config.timeout_s, config.decoder, config.compile) == (30.0, "generate", False)
