@@ -252,13 +252,18 @@ async def test_progress_begins_reports_and_ends_in_order(client: LanguageClient)
     assert reports[-1].message == "AC: 2/2 examples"
 
 
-async def test_progress_cancel_stops_the_job_and_applies_nothing(client: LanguageClient):
+async def _implement_slowly(client: LanguageClient, chunk_delay_s: float):
+    """Open TWO_SUM_SOURCE and start Implement against a slowly streaming model; returns (editor, pending)."""
     client.fake.responder = lambda messages: SLOW_REPLY
-    client.fake.chunk_delay_s = 0.02
+    client.fake.chunk_delay_s = chunk_delay_s
     editor = await _start(client, client.client_name, client.fake)
     editor.open(URI, TWO_SUM_SOURCE)
     action = _find(await _actions(client, _range(8)), "Implement TODO")
-    pending = asyncio.ensure_future(run_action(client, editor, action))
+    return editor, asyncio.ensure_future(run_action(client, editor, action))
+
+
+async def test_progress_cancel_stops_the_job_and_applies_nothing(client: LanguageClient):
+    editor, pending = await _implement_slowly(client, chunk_delay_s=0.02)
     await wait_until(lambda: any(r.kind == "report" for rs in client.progress_reports.values() for r in rs))
     [token] = list(client.progress_reports)
     client.protocol.notify(
@@ -271,12 +276,7 @@ async def test_progress_cancel_stops_the_job_and_applies_nothing(client: Languag
 
 
 async def test_editing_the_function_cancels_its_job(client: LanguageClient):
-    client.fake.responder = lambda messages: SLOW_REPLY
-    client.fake.chunk_delay_s = 0.02
-    editor = await _start(client, client.client_name, client.fake)
-    editor.open(URI, TWO_SUM_SOURCE)
-    action = _find(await _actions(client, _range(8)), "Implement TODO")
-    pending = asyncio.ensure_future(run_action(client, editor, action))
+    editor, pending = await _implement_slowly(client, chunk_delay_s=0.02)
     await wait_until(lambda: len(client.fake.requests) == 1)
     editor.change(URI, _range(9, 4, 9, 8), "return None")
     await asyncio.wait_for(pending, timeout=15)
@@ -285,12 +285,7 @@ async def test_editing_the_function_cancels_its_job(client: LanguageClient):
 
 
 async def test_edit_elsewhere_during_generation_is_reanchored(client: LanguageClient):
-    client.fake.responder = lambda messages: SLOW_REPLY
-    client.fake.chunk_delay_s = 0.004
-    editor = await _start(client, client.client_name, client.fake)
-    editor.open(URI, TWO_SUM_SOURCE)
-    action = _find(await _actions(client, _range(8)), "Implement TODO")
-    pending = asyncio.ensure_future(run_action(client, editor, action))
+    editor, pending = await _implement_slowly(client, chunk_delay_s=0.004)
     await wait_until(lambda: len(client.fake.requests) == 1)
     editor.change(URI, _range(0), "import math\n\n")  # two lines above the function: its range moved
     await asyncio.wait_for(pending, timeout=30)
