@@ -1,14 +1,15 @@
 """Decoding speed of the engine against plain `model.generate`, on a random model of VibeThinker's shape.
 
-Weights do not change the speed, so the model is randomly initialised (Qwen2: 28 layers, hidden 1536, 12 heads,
-2 KV heads, intermediate 8960, vocab 151936, tied embeddings) and every run is forced to a fixed number of new
-tokens. Prints, side by side: tokens/s of `model.generate` at batch 1, of the engine's decode loop at batch 1 and
-at N = 4 and 8 (total over the batch), the fraction of the memory-bandwidth roofline (weight + KV-cache bytes
+Weights do not change the speed, so the model is randomly initialised (Qwen2, tied embeddings, vocab 151936;
+`--arch 1.5b`: 28 layers, hidden 1536, 12 heads, 2 KV heads, intermediate 8960; `--arch 3b`: 36 layers, hidden
+2048, 16 heads, 2 KV heads, intermediate 11008) and every run is forced to a fixed number of new tokens.
+Prints, side by side: tokens/s of `model.generate` at batch 1, of the engine's decode loop at batch 1 and at N = 4 and 8 (total over the batch), the fraction of the memory-bandwidth roofline (weight + KV-cache bytes
 per step over the measured device-to-device copy bandwidth), time to first token for a 1,000-token prompt, and
 peak memory; medians of several runs. Meaningful on a GPU; `--tiny` smoke-runs it on a CPU in seconds.
 
     python bench/decode.py            # the real architecture (needs a GPU to be quick)
-    python bench/decode.py --tiny     # CI
+    python bench/decode.py --arch 3b  # VibeThinker-3B's architecture (~6.2 GB of bf16 weights read a token)
+    python bench/decode.py --tiny     # CI (also --arch 3b --tiny)
     python bench/decode.py --json     # one JSON object for the record
 """
 
@@ -28,17 +29,17 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from codegen.backends.decode import DecodeOptions, FastDecoder, kv_cache_bytes  # noqa: E402
+from codegen.models import VIBETHINKER_1_5B, VIBETHINKER_3B  # noqa: E402
 
-REAL = dict(
-    vocab_size=151936,
-    hidden_size=1536,
-    intermediate_size=8960,
-    num_hidden_layers=28,
-    num_attention_heads=12,
-    num_key_value_heads=2,
-    max_position_embeddings=131072,
-    rope_theta=10000.0,
-)
+
+def real_shape(family) -> dict:
+    """Qwen2Config keywords of a family's real architecture (embedding tying is chosen by --untied)."""
+    shape = family.architecture.config_kwargs()
+    shape.pop("tie_word_embeddings")
+    return shape
+
+
+REAL = real_shape(VIBETHINKER_1_5B)  # 28 layers, hidden 1536, 12 heads, 2 KV heads, intermediate 8960
 TINY = dict(
     vocab_size=2048,
     hidden_size=64,
@@ -48,11 +49,23 @@ TINY = dict(
     num_key_value_heads=2,
     max_position_embeddings=4096,
 )
+# --arch: the real shapes, and tiny twins keeping the 3B's ratios (more layers, 8 query heads per KV head).
+ARCHS = {
+    "1.5b": (VIBETHINKER_1_5B.short_name, REAL, TINY),
+    "3b": (
+        VIBETHINKER_3B.short_name,
+        real_shape(VIBETHINKER_3B),  # 36 layers, hidden 2048, 16 heads, 2 KV heads, intermediate 11008
+        dict(TINY, intermediate_size=344, num_hidden_layers=3, num_attention_heads=8, num_key_value_heads=1),
+    ),
+}
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     """Command-line options."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--arch", choices=sorted(ARCHS), default="1.5b", help="VibeThinker-1.5B's or VibeThinker-3B's shape"
+    )
     parser.add_argument("--tiny", action="store_true", help="a tiny model (CI smoke run)")
     parser.add_argument("--untied", action="store_true", help="separate input and output embeddings")
     parser.add_argument("--new-tokens", type=int, default=None, help="tokens generated per sequence")
@@ -96,7 +109,8 @@ def build_model(args: argparse.Namespace):
     """A randomly initialised Qwen2 of the chosen shape on the device, in bf16 on CUDA and fp32 on CPU."""
     from transformers import Qwen2Config, Qwen2ForCausalLM
 
-    shape = TINY if args.tiny else REAL
+    _, real, tiny = ARCHS[args.arch]
+    shape = tiny if args.tiny else real
     config = Qwen2Config(**shape, tie_word_embeddings=not args.untied, attn_implementation="sdpa")
     dtype = torch.bfloat16 if args.device == "cuda" else torch.float32
     torch.manual_seed(0)
@@ -277,7 +291,8 @@ def run_benchmark(args: argparse.Namespace) -> dict:
     return {
         "date": time.strftime("%Y-%m-%d"),
         "device": torch.cuda.get_device_name() if on_cuda else platform.processor() or "cpu",
-        "model": "tiny" if args.tiny else "VibeThinker-1.5B shape (random weights)",
+        "model": f"{ARCHS[args.arch][0]} shape ({'tiny twin' if args.tiny else 'random weights'})",
+        "arch": args.arch,
         "tied_embeddings": not args.untied,
         "dtype": str(next(model.parameters()).dtype).removeprefix("torch."),
         "compiled": decoder.compile_step,
@@ -305,7 +320,7 @@ def print_table(record: dict) -> None:
     print(
         f"{record['model']} on {record['device']} ({record['dtype']}, compiled={record['compiled']}), "
         f"{record['new_tokens']} new tokens, median of {record['repeats']}; "
-        f"copy bandwidth {record['copy_bandwidth_gb_s']} GB/s"
+        f"weights {record['weight_bytes'] / 1e9:.3g} GB; copy bandwidth {record['copy_bandwidth_gb_s']} GB/s"
     )
     header = f"{'':16} {'batch':>5} {'tokens/s':>10} {'per seq':>9} {'roofline':>9} {'peak GiB':>9}"
     print(header)

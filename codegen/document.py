@@ -1,5 +1,8 @@
 """One open document: its text and one tree-sitter tree, kept current by incremental edits.
 
+An edit changes only the text, its line indexes and the old tree's coordinates (`Tree.edit`); the tree is
+re-parsed when something asks for it, so a burst of edits costs one incremental parse.
+
 Positions are 0-based lines and code-point columns (Python string indices), lines separated by "\\n"; a
 "\\r\\n" ending counts as one break and a column never reaches past the "\\r". Out-of-range positions are
 clamped into the text (a line past the end means the last line, a column past the end the line's end), so
@@ -46,13 +49,23 @@ class ParsedDocument:
     """A document's text, language and current tree; tasks are computed on demand and cached per version."""
 
     def __init__(self, text: str, language: str | None, path: Path | None = None) -> None:
-        """Parse the text once (when the language has a grammar)."""
+        """Keep the text; it is parsed on the first request for the tree (when the language has a grammar)."""
         self.language = language
         self.path = path
         self.version = 0
         self._parser: Parser | None = parser(language) if language else None
         self._set_text(text)
-        self.tree: Tree | None = self._parser.parse(self._data) if self._parser else None
+        self._tree: Tree | None = None
+        self._stale = self._parser is not None  # edits (or the whole text) not parsed yet
+
+    @property
+    def tree(self) -> Tree | None:
+        """The syntax tree of the current text: the edits since the last request are parsed here, in one go."""
+        if self._stale:
+            old = self._tree
+            self._tree = self._parser.parse(self._data) if old is None else self._parser.parse(self._data, old)
+            self._stale = False
+        return self._tree
 
     # -- text -----------------------------------------------------------------------------------------------
 
@@ -77,6 +90,16 @@ class ParsedDocument:
         if self._lines is None:
             self._lines = self._text.split("\n")
         return self._lines
+
+    def line_count(self) -> int:
+        """The number of lines (a final "\\n" starts an empty last line)."""
+        return len(self._starts)
+
+    def line(self, number: int) -> str:
+        """The text of one 0-based line, as `lines()[number]` would give it, without splitting the text."""
+        start = int(self._starts[number])
+        end = int(self._starts[number + 1]) - 1 if number + 1 < len(self._starts) else len(self._text)
+        return self._text[start:end]
 
     def _line_end(self, line: int) -> int:
         """Return the code-point offset where a line's content ends (before "\n" and a final "\r")."""
@@ -113,7 +136,7 @@ class ParsedDocument:
     # -- edits ----------------------------------------------------------------------------------------------
 
     def apply_edit(self, start: Position, end: Position, new_text: str) -> None:
-        """Replace the text between two positions and re-parse incrementally (Tree.edit + parse)."""
+        """Replace the text between two positions; the tree learns the edit (Tree.edit), the parse waits."""
         start, end = sorted((self.clamp(start), self.clamp(end)), key=lambda p: (p.line, p.column))
         start_offset, end_offset = self.offset(start), self.offset(end)
         start_byte, start_point = self._point(start)
@@ -129,9 +152,9 @@ class ParsedDocument:
         self._splice_bytes(start, end, start_byte, old_end_byte, new_text, new_bytes)
         self._data = self._data[:start_byte] + new_bytes + self._data[old_end_byte:]
         self.version += 1
-        if self.tree is None or self._parser is None:
-            return
-        self.tree.edit(
+        if self._tree is None:
+            return  # never parsed (or no grammar): nothing to move
+        self._tree.edit(
             start_byte=start_byte,
             old_end_byte=old_end_byte,
             new_end_byte=new_end_byte,
@@ -139,7 +162,7 @@ class ParsedDocument:
             old_end_point=old_end_point,
             new_end_point=new_end_point,
         )
-        self.tree = self._parser.parse(self._data, self.tree)
+        self._stale = True
 
     def _splice(
         self, start: Position, end: Position, start_offset: int, end_offset: int, new_text: str
@@ -184,10 +207,11 @@ class ParsedDocument:
         )
 
     def replace(self, text: str) -> None:
-        """Replace the whole text and parse it from scratch."""
+        """Replace the whole text; it is parsed from scratch when the tree is next asked for."""
         self._set_text(text)
         self.version += 1
-        self.tree = self._parser.parse(self._data) if self._parser else None
+        self._tree = None
+        self._stale = self._parser is not None
 
     # -- tasks ----------------------------------------------------------------------------------------------
 

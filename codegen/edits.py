@@ -6,6 +6,7 @@ import textwrap
 from dataclasses import dataclass
 
 from codegen.languages import parser
+from codegen.placement import merge
 from codegen.tasks import Position, Range, Task
 
 _LINE_COMMENT = {"python": "#"}
@@ -25,11 +26,19 @@ def comment_prefix(language: str) -> str:
 
 
 def note_line(
-    verdict: str, passed: int, total: int, complexity: str | None, measured: str | None = None
+    verdict: str,
+    passed: int,
+    total: int,
+    complexity: str | None,
+    measured: str | None = None,
+    stress: str | None = None,
 ) -> str:
-    """The one-line note put above the code, without the comment marker."""
+    """The one-line note put above the code, without the comment marker; `stress` says what the stress test
+    checked, e.g. "300 stress tests vs brute force (brute.py), n=2e5 in 0.4 s"."""
     if total:
         check = f"{verdict}: passed {passed}/{total} examples"
+        if stress:
+            check += f", {stress}"
     else:
         check = "unverified: no examples to run"
     parts = [f"VibeThinker ({check})"]
@@ -41,10 +50,15 @@ def note_line(
 
 
 def implementation_edit(task: Task, code: str, note: str) -> TextEdit:
-    """Return the edit replacing the task's function (and a marker above it) with `code` and a note line."""
+    """Return the edit replacing the task's function (and a marker above it) with `code` and a note line.
+
+    In a Python or C++ file (outside a class) the reply is fitted into the file (codegen/placement.py): the
+    task's function, or for a whole program the code after the problem statement, changes; the rest stays."""
     body = textwrap.dedent(code).strip("\n")
     body = _drop_repeated_note(body, task.language)
     body = keep_docstring(task, body)
+    if fits_in_file(task):
+        return placed_edit(task, body, f"{comment_prefix(task.language)} {note}")
     indent = task.indent
     lines = [f"{comment_prefix(task.language)} {note}"] + body.split("\n")
     text = "\n".join((indent + ln) if ln.strip() else "" for ln in lines)
@@ -53,6 +67,56 @@ def implementation_edit(task: Task, code: str, note: str) -> TextEdit:
     # The range starts at the function's first column; the indentation before it is already there.
     first = text[len(indent) :] if rng.start.column >= len(indent) else text
     return TextEdit(rng, first)
+
+
+def fits_in_file(task: Task) -> bool:
+    """Whether the task's reply is fitted into its file rather than replacing the function alone."""
+    return (
+        task.language in ("python", "cpp")
+        and bool(task.file_text)
+        and task.class_name is None
+        and task.function_range is not None
+        and (task.style == "stdin" or task.function is not None)
+    )
+
+
+def placed_edit(task: Task, code: str, note_comment: str) -> TextEdit:
+    """The edit that fits `code` into the task's file (see codegen/placement.py), with the note line above."""
+    text = task.file_text
+    region = task.function_range
+    program = task.program_range or region
+    span = merge(
+        text,
+        task.language,
+        task.function,
+        (byte_offset(text, region.start), byte_offset(text, region.end)),
+        (byte_offset(text, program.start), byte_offset(text, program.end)),
+        code,
+        note_comment,
+        add_entry_call=task.style == "stdin",
+    )
+    return TextEdit(Range(position_at(text, span.start), position_at(text, span.end)), span.text)
+
+
+def file_after(task: Task, code: str, note: str = "") -> str:
+    """The task's file as it will be after the edit that puts `code` in (what the judge runs for stdin)."""
+    edit = implementation_edit(task, code, note or "VibeThinker")
+    return apply_edits(task.file_text, [edit])
+
+
+def byte_offset(text: str, position: Position) -> int:
+    """The UTF-8 byte offset of a (line, code-point column) position, clamped into the text."""
+    lines = text.split("\n")
+    line = min(max(position.line, 0), len(lines) - 1)
+    before = sum(len(ln.encode("utf-8")) + 1 for ln in lines[:line])
+    return before + len(lines[line][: max(position.column, 0)].encode("utf-8"))
+
+
+def position_at(text: str, offset: int) -> Position:
+    """The (line, code-point column) position of a UTF-8 byte offset."""
+    before = text.encode("utf-8")[:offset].decode("utf-8", errors="ignore")
+    line = before.count("\n")
+    return Position(line, len(before) - (before.rfind("\n") + 1))
 
 
 def comment_edit(task: Task, note: str) -> TextEdit:

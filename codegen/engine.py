@@ -6,6 +6,7 @@ While generating, the detail carries the speed ("123 tokens/s"), at most once a 
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import queue
 import threading
@@ -53,11 +54,12 @@ class Job:
     future: Future = field(default_factory=Future)
     tokens: int = 0  # tokens generated so far, over all candidates
     notes: list[str] = field(default_factory=list)  # e.g. fewer candidates after running out of memory
-    winner: int | None = None  # the candidate on_candidate accepted
+    winner: int | None = None  # the candidate the caller accepted (see finish)
     started_at: float | None = None
     first_token_at: float | None = None
     finished_at: float | None = None
     _cancel: threading.Event = field(default_factory=threading.Event)
+    _finish: threading.Event = field(default_factory=threading.Event)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def cancel(self) -> None:
@@ -67,10 +69,24 @@ class Job:
             if self.started_at is None and not self.future.done():
                 self.future.set_exception(Cancelled())
 
+    def finish(self, winner: int | None = None) -> None:
+        """Stop generating at the next step but resolve with the replies so far (not Cancelled).
+
+        The pipeline calls it from its own thread when a candidate wins; `winner` records which one."""
+        with self._lock:
+            if self.winner is None and winner is not None:
+                self.winner = winner
+            self._finish.set()
+
     @property
     def cancelled(self) -> bool:
         """Whether cancel() was called."""
         return self._cancel.is_set()
+
+    @property
+    def finishing(self) -> bool:
+        """Whether finish() was called: the backend stops at its next step and the job keeps its replies."""
+        return self._finish.is_set()
 
     @property
     def tokens_per_second(self) -> float:
@@ -106,10 +122,14 @@ class Engine:
         config: ModelConfig,
         backend_factory: Callable[[ModelConfig], Backend] = make_backend,
         on_status: Callable[[str, str], None] | None = None,
+        on_notice: Callable[[str], None] | None = None,
     ) -> None:
+        """`on_notice(sentence)` hears what the user should know but that stops nothing (an adapter that
+        cannot be used: the base model answers instead)."""
         self.config = config
         self._factory = backend_factory
         self._on_status = on_status or (lambda state, detail: None)
+        self._on_notice = on_notice or (lambda message: None)
         self._queue: queue.PriorityQueue = queue.PriorityQueue()
         self._order = itertools.count()
         self._backend: Backend | None = None
@@ -129,9 +149,10 @@ class Engine:
     ) -> Job:
         """Queue a chat generation of `params.n` replies; the job's future gives the list of replies.
 
-        `on_text(index, text)` streams non-empty text; `on_candidate(index, reply)` is called (on the worker
-        thread) as each candidate finishes, and returning True ends the others early. The list can be shorter
-        than `params.n` when memory held fewer (see `job.notes`).
+        `on_text(index, text)` streams non-empty text; `on_candidate(index, reply)` is called on the worker
+        thread as each candidate finishes and must only hand the reply off (judging happens elsewhere, so the
+        batch keeps decoding); returning True, or calling `job.finish(index)` from any thread later, ends the
+        others early. The list can be shorter than `params.n` when memory held fewer (see `job.notes`).
         """
         payload = {"messages": messages, "params": params}
         return self._submit(Job("chat", payload, priority, on_text, on_candidate))
@@ -153,7 +174,8 @@ class Engine:
         return self._submit(Job("load", {}, Priority.INTERACTIVE))
 
     def reload(self, config: ModelConfig) -> None:
-        """Use another model from the next job on (the old one is freed first)."""
+        """Use another model from the next job on (the old one is freed first; a change of adapter only
+        switches adapters on the loaded model)."""
         self._queue.put((-1, next(self._order), Job("reload", {"config": config}, Priority.INTERACTIVE)))
 
     def close(self) -> None:
@@ -188,7 +210,9 @@ class Engine:
             self._set_state("error", str(exc))
             raise
         self._backend = backend
-        self._set_state("ready", self.config.name)
+        if getattr(backend, "adapter_error", None):
+            self._on_notice(backend.adapter_error)
+        self._set_state("ready", self.label)
         return backend
 
     def _free_backend(self) -> None:
@@ -205,12 +229,37 @@ class Engine:
                 self._free_backend()
                 return
             if job.kind == "reload":
-                self._free_backend()
-                self._load_error = None
-                self.config = job.payload["config"]
-                self._set_state("idle", self.config.name)
+                self._reload(job.payload["config"])
                 continue
             self._run_job(job)
+
+    @property
+    def adapter(self) -> str | None:
+        """The LoRA adapter the loaded model uses now (None: none, or not loaded yet)."""
+        return getattr(self._backend, "adapter", None) if self._backend is not None else None
+
+    @property
+    def label(self) -> str:
+        """The model's name, with the adapter in use."""
+        return f"{self.config.name} + {self.adapter}" if self.adapter else self.config.name
+
+    def _reload(self, config: ModelConfig) -> None:
+        """Take a new configuration: a loaded model whose adapter alone changed switches adapters in place (the
+        base weights stay in memory); any other change frees the model, which loads again on the next job."""
+        old, self.config = self.config, config
+        switch = getattr(self._backend, "set_adapter", None) if self._backend is not None else None
+        if switch is not None and dataclasses.replace(old, adapter=config.adapter) == config:
+            detail = f"adapter {config.adapter}" if config.adapter else "removing the adapter"
+            self._set_state("loading", detail)
+            try:
+                switch(config.adapter)
+            except BackendError as exc:
+                self._on_notice(str(exc))
+            self._set_state("ready", self.label)
+            return
+        self._free_backend()
+        self._load_error = None
+        self._set_state("idle", config.name)
 
     def _run_job(self, job: Job) -> None:
         """Run one job to its end and resolve its future."""
@@ -228,7 +277,7 @@ class Engine:
             if job.tokens > 1:
                 self.tokens_per_second = job.tokens_per_second
             if self._backend is not None and (self.state != "ready" or job.tokens > 1):
-                detail = self.config.name
+                detail = self.label
                 if job.tokens > 1:
                     detail += f" · {job.tokens_per_second:.0f} tokens/s"
                 self._set_state("ready", detail)
@@ -273,9 +322,9 @@ class Engine:
         """The backend's per-step check: runs more urgent queued jobs first, then says whether to stop."""
 
         def should_stop() -> bool:
-            if not job.cancelled:
+            if not (job.cancelled or job.finishing):
                 self._run_more_urgent(job)
-            return job.cancelled
+            return job.cancelled or job.finishing
 
         return should_stop
 
@@ -321,16 +370,18 @@ class Engine:
             return replies
 
     def _chat_once(self, backend: Backend, job: Job, messages, params: GenerationParams, on_text):
-        """One chat call on the backend, passing on_candidate only when the job has one."""
+        """One chat call on the backend, passing on_candidate only when the job has one.
+
+        The backend's on_candidate is a hand-off: the job's callback gets the finished reply and answers at
+        once; True (now, or a `finish` later from the caller's thread) ends the batch."""
         should_stop = self._stop_check(job)
         if job.on_candidate is None:
             return backend.chat(messages, params, on_text, should_stop)
 
         def on_candidate(index: int, text: str) -> bool:
-            if job.winner is None and job.on_candidate(index, text):
-                job.winner = index
-                return True
-            return False
+            if not job.finishing and job.on_candidate(index, text):
+                job.finish(index)
+            return job.finishing
 
         return backend.chat(messages, params, on_text, should_stop, on_candidate=on_candidate)
 

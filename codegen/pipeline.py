@@ -5,6 +5,7 @@ Shared by the language server and the command line. Blocking: callers run it off
 
 from __future__ import annotations
 
+import queue
 import textwrap
 import threading
 from collections.abc import Callable
@@ -12,13 +13,22 @@ from concurrent.futures import TimeoutError as FuturesTimeout
 from dataclasses import dataclass, field
 
 from codegen.backends.base import GenerationParams
-from codegen.edits import TextEdit, implementation_edit, note_line
-from codegen.engine import Engine, Priority
+from codegen.edits import TextEdit, file_after, fits_in_file, implementation_edit, note_line
+from codegen.engine import Cancelled, Engine, Priority
+from codegen.placement import helpers_for
 from codegen.prompts import task_messages
 from codegen.replies import parse_reply
+from codegen.stressing import (
+    StressOptions,
+    cancel_model_oracles,
+    plan_for,
+    request_model_oracles,
+    stress_candidate,
+)
 from codegen.tasks import Task
 from sandbox import Judge, Limits, Report, TestCase, Verdict
 from sandbox.complexity import measure_complexity
+from sandbox.stress import StressReport
 
 OnProgress = Callable[[str, int], None]  # (message, tokens generated so far)
 
@@ -33,11 +43,29 @@ class Candidate:
     complexity: str | None
     report: Report | None = None
     measured: str | None = None  # empirical growth of the verified code, e.g. "measured ~n^1.0"
+    stress: StressReport | None = None  # the stress test after the examples passed, if one ran
+
+    @property
+    def passed_examples(self) -> bool:
+        """Whether it passed every example (and there was at least one)."""
+        return self.report is not None and self.report.verdict is Verdict.AC and self.report.total > 0
 
     @property
     def verified(self) -> bool:
-        """Whether it passed every example (and there was at least one)."""
-        return self.report is not None and self.report.verdict is Verdict.AC and self.report.total > 0
+        """Whether it passed every example and its stress test found nothing (a broken oracle blames no one)."""
+        return self.passed_examples and not self.stress_failed
+
+    @property
+    def stress_failed(self) -> bool:
+        """Whether a stress test found a counterexample or a time-out at the maximum size."""
+        return self.stress is not None and self.stress.verdict is not Verdict.AC and not self.stress.broken
+
+    @property
+    def verdict(self) -> Verdict | None:
+        """The verdict on the examples, or the stress test's when that failed; None when nothing ran."""
+        if self.stress_failed:
+            return self.stress.verdict
+        return self.report.verdict if self.report else None
 
     @property
     def passed(self) -> int:
@@ -68,7 +96,7 @@ class Outcome:
         best = self.closest
         if best is None or best.report is None:
             return Verdict.WA.value if best is None else Verdict.IE.value
-        return best.report.verdict.value
+        return best.verdict.value
 
     def edit(self, allow_unverified: bool = False) -> TextEdit | None:
         """The edit applying the winner (or, when allowed, the closest candidate)."""
@@ -77,11 +105,12 @@ class Outcome:
             return None
         report = best.report
         note = note_line(
-            report.verdict.value if report else "unverified",
+            best.verdict.value if report else "unverified",
             report.passed if report else 0,
             report.total if report else 0,
             best.complexity,
             best.measured,
+            stress_note(best.stress),
         )
         return implementation_edit(self.task, best.code, note)
 
@@ -92,6 +121,8 @@ class Outcome:
             return self.message or "The model gave no code."
         if best.report is None:
             return "The candidate was not run."
+        if best.stress_failed:
+            return f"Best candidate passed {best.passed}/{best.report.total} examples; {stress_failure(best.stress)}."
         fail = best.report.first_failure
         if fail is None:
             return best.report.message or "No examples were run."
@@ -103,13 +134,39 @@ class Outcome:
         return f"Best candidate passed {best.passed}/{best.report.total} examples; {detail}."
 
 
+def stress_note(report: StressReport | None) -> str | None:
+    """What the stress test checked, for the note line: "300 stress tests vs brute force, n=2e5 in 0.4 s"."""
+    if report is None:
+        return None
+    if report.broken:
+        return f"stress test skipped: {report.message or 'broken ' + report.broken}"
+    return report.describe()
+
+
+def stress_failure(report: StressReport) -> str:
+    """A failed stress test in one sentence, for messages and the Fix prompt."""
+    found = report.counterexample
+    if found is None:
+        return f"a stress test found {report.verdict.value}: {report.message or report.describe()}"
+    text = f"a stress test found {found.verdict.value} on input {found.input.strip()!s}: expected {found.expected.strip()!s}"
+    if found.actual:
+        text += f", got {found.actual.strip()!s}"
+    return text
+
+
 def tests_for(task: Task) -> list[TestCase]:
     """The task's examples as judge tests."""
     return [TestCase(f"example {i}", e.input, e.output) for i, e in enumerate(task.examples, 1)]
 
 
 def runnable_code(task: Task, code: str) -> str:
-    """The code as the judge should run it: a method is wrapped in its class, with the file's imports."""
+    """The code as the judge should run it: a stdin program is the file as it will be after the edit; a
+    function comes with the file's imports and the helpers it uses; a method is wrapped in its class."""
+    if fits_in_file(task) and task.style == "stdin":
+        return code if code == task.file_text else file_after(task, code)
+    if fits_in_file(task):
+        helpers = helpers_for(task.file_text, task.language, task.function, code)
+        return f"{helpers}\n\n{code}" if helpers else code
     body = textwrap.dedent(code)
     if task.class_name and task.language == "python" and not body.lstrip().startswith("class "):
         body = f"class {task.class_name}:\n" + textwrap.indent(body, "    ")
@@ -157,45 +214,150 @@ def solve(
     on_progress: OnProgress | None = None,
     cancel: threading.Event | None = None,
     measure: bool = True,
+    on_stream: Callable[[int, str], None] | None = None,
+    on_judged: Callable[[Candidate], None] | None = None,
+    stress: StressOptions | None = None,
 ) -> Outcome:
     """Generate `params.n` candidates, judge each on the examples, and keep the first that passes all.
 
-    `messages` replaces the default implement prompt (Optimize and Fix use their own)."""
+    Finished candidates are handed to a judging thread while the engine keeps decoding the others; the first
+    verified one finishes the engine's job early. `messages` replaces the default implement prompt (Optimize
+    and Fix use their own). `on_stream(index, text)` gets each piece of a candidate's reply as it streams and
+    `on_judged(candidate)` each judged candidate (the web page shows both). With `stress`, a candidate that
+    passes the examples is then stress-tested (codegen/stressing.py) and only wins when nothing is found."""
     outcome = Outcome(task)
     messages = messages or task_messages(task, system_prompt, failure)
     counter = {"tokens": 0}
-    lock = threading.Lock()
 
     def on_text(index: int, text: str) -> None:
         counter["tokens"] += 1
+        if on_stream:
+            on_stream(index, text)
         if on_progress and counter["tokens"] % 16 == 0:
             on_progress(f"generating: {counter['tokens']} tokens", counter["tokens"])
 
-    def on_candidate(index: int, reply: str) -> bool:
-        """Judge a finished candidate at once; True (a verified winner) ends the others early."""
-        with lock:
-            if outcome.winner is not None or any(c.index == index for c in outcome.candidates):
-                return outcome.winner is not None
-        candidate = _judged(task, index, reply, judge, limits, on_progress, counter["tokens"], params.n)
-        with lock:
-            outcome.candidates.append(candidate)
-            if candidate.verified and outcome.winner is None:
-                outcome.winner = candidate
-            return outcome.winner is not None
+    plan = plan_for(task, stress) if stress is not None else None
 
-    job = engine.chat(messages, params, Priority.BACKGROUND, on_text, on_candidate)
-    replies = wait_for(job, cancel)
-    for index, reply in enumerate(replies):  # candidates that ended without a finish signal
-        if outcome.winner is not None or (cancel is not None and cancel.is_set()):
-            break
-        if not any(c.index == index for c in outcome.candidates):
-            on_candidate(index, reply)
+    def verify(index: int, reply: str) -> Candidate:
+        candidate = _judged(task, index, reply, judge, limits, on_progress, counter["tokens"], params.n)
+        if plan is not None and candidate.passed_examples:
+            if on_progress:
+                on_progress(f"stress testing candidate {index + 1}/{params.n}", counter["tokens"])
+            code = runnable_code(task, candidate.code)
+            candidate.stress = stress_candidate(task, code, judge_tests(task), judge, plan, stress, limits, cancel)
+        if on_judged:
+            on_judged(candidate)
+        return candidate
+
+    judging = Judging(outcome, verify, cancel)
+    job = engine.chat(messages, params, Priority.BACKGROUND, on_text, judging.hand_off)
+    judging.attach(job)
+    try:
+        if plan is not None and stress.model_oracle:
+            request_model_oracles(plan, task, engine, params, system_prompt)
+        replies = wait_for(job, cancel)
+        for index, reply in enumerate(replies):  # candidates that ended without a finish signal
+            if job.finishing:
+                break
+            judging.hand_off(index, reply)
+        judging.close(cancel)
+    except BaseException:
+        judging.stop()
+        raise
+    finally:
+        cancel_model_oracles(plan)
     outcome.candidates.sort(key=lambda c: c.index)
     if not any(c.code for c in outcome.candidates):
         outcome.message = "The model's replies contained no code block."
     if outcome.winner is not None and measure and task.language == "python" and task.style == "function":
         outcome.winner.measured = _measure(task, outcome.winner.code, judge)
     return outcome
+
+
+class Judging:
+    """The pipeline's judging thread: takes finished candidates in the order they finished, judges them one
+    at a time off the engine's thread, and finishes the engine's job as soon as one is verified."""
+
+    def __init__(
+        self,
+        outcome: Outcome,
+        verify: Callable[[int, str], Candidate],
+        cancel: threading.Event | None = None,
+    ) -> None:
+        """Start the thread; `verify(index, reply)` parses and judges one candidate."""
+        self.outcome = outcome
+        self._verify = verify
+        self._cancel = cancel or threading.Event()
+        self._inbox: queue.Queue = queue.Queue()
+        self._offered: set[int] = set()
+        self._lock = threading.Lock()
+        self._job = None
+        self._attached = threading.Event()
+        self._stopped = threading.Event()
+        self.error: BaseException | None = None
+        self._thread = threading.Thread(target=self._work, name="vibethinker-judging", daemon=True)
+        self._thread.start()
+
+    def attach(self, job) -> None:
+        """Give the engine's job, which a winner finishes."""
+        self._job = job
+        self._attached.set()
+
+    def hand_off(self, index: int, reply: str) -> bool:
+        """Queue a finished candidate (never blocks: the engine's decode loop calls it); always False."""
+        with self._lock:
+            if index in self._offered or self.outcome.winner is not None:
+                return False
+            self._offered.add(index)
+        self._inbox.put((index, reply))
+        return False
+
+    def close(self, cancel: threading.Event | None = None) -> None:
+        """No more candidates: wait until the queued ones are judged (or a winner or cancel ends it early)."""
+        self._inbox.put(None)
+        while self._thread.is_alive():
+            self._thread.join(timeout=0.05)
+            if cancel is not None and cancel.is_set():
+                self.stop()
+                raise Cancelled()
+        if self.error is not None:
+            raise self.error
+
+    def stop(self) -> None:
+        """Judge nothing more (the thread ends after the candidate it is on)."""
+        self._stopped.set()
+        self._inbox.put(None)
+
+    def _work(self) -> None:
+        """The thread: judge queued candidates until told there are no more."""
+        while True:
+            item = self._inbox.get()
+            if item is None or self._stopped.is_set():
+                return
+            if self.outcome.winner is not None or self._cancel.is_set():
+                continue
+            try:
+                candidate = self._verify(*item)
+            except BaseException as exc:  # noqa: BLE001 - e.g. no sandbox: the caller gets it from close()
+                self.error = exc
+                self._finish_job(None)
+                return
+            self._record(candidate)
+
+    def _record(self, candidate: Candidate) -> None:
+        """Keep a judged candidate; a verified first one wins and finishes the engine's job."""
+        with self._lock:
+            self.outcome.candidates.append(candidate)
+            won = candidate.verified and self.outcome.winner is None
+            if won:
+                self.outcome.winner = candidate
+        if won:
+            self._finish_job(candidate.index)
+
+    def _finish_job(self, winner: int | None) -> None:
+        """Tell the engine's job to stop decoding (it still resolves with its replies)."""
+        self._attached.wait()
+        self._job.finish(winner)
 
 
 def _judged(task, index, reply, judge, limits, on_progress, tokens, total) -> Candidate:

@@ -8,8 +8,11 @@ code-point columns (Python string indices); the LSP edge converts them to UTF-16
 What an implementation replaces (`Task.function_range`):
 - `function` style: the whole definition (decorators, `template<>` and `export` included), extended upward
   to the marker comment when the marker sits directly above the definition;
-- `stdin` style: the whole text. The model answers with a complete program, so the simplest edit that is
-  always right is replacing the file; `Task.definition_range` still gives the enclosing function.
+- `stdin` style in a function (`main`, `solve`, a helper): that function, as for `function` style; at module
+  level: the program's code (`Task.program_range`: everything after the problem statement, i.e. the module
+  docstring and the comments above the first line of code). The model may answer with the function alone or
+  with a whole program; codegen/placement.py fits either into the file, which keeps its statement, includes,
+  imports, helpers and entry call, and the judge runs the file as it will be after the edit.
 
 Which style a task has:
 - `function` when the function has examples of its own (doctest, LeetCode, call-result lines, asserts);
@@ -92,6 +95,8 @@ class Task:
     memory_limit_mb: int | None = None  # from a .cph problem file
     path: Path | None = None
     definition_range: Range | None = None  # the enclosing function's own range
+    program_range: Range | None = None  # the file's code after its problem statement (see the module docstring)
+    file_text: str = ""  # the whole text the task was read from
 
     def to_json(self) -> dict:
         """Return the task as the `tasks --json` record."""
@@ -221,6 +226,26 @@ class SourceFile:
     def stdin_doc_examples(self) -> tuple[Example, ...]:
         """Stdin samples written as heading blocks in the module docstring or leading comments."""
         return tuple(stdin_block_examples(self.module_doc))
+
+    @cached_property
+    def code_start(self) -> Position:
+        """Where the code starts: the first top-level node that is not a comment or the module docstring."""
+        comment_types = self.q.node_types.get("comment", ())
+        for child in self.tree.root_node.named_children:
+            if child.type in comment_types or (self.language == "python" and _python_string_statement(child)):
+                continue
+            return self.position(child.start_point)
+        return self.whole_range().end
+
+    def program_range(self, marker_range: Range | None) -> Range:
+        """The program's code: from where it starts (or the marker, when that is above) to the end."""
+        start = self.code_start
+        if marker_range is not None and (marker_range.start.line, marker_range.start.column) < (
+            start.line,
+            start.column,
+        ):
+            start = marker_range.start
+        return Range(start, self.whole_range().end)
 
     @cached_property
     def is_program(self) -> bool:
@@ -726,12 +751,10 @@ def _build_task(
     if style == "function" and not examples and name:
         examples = tuple(_shared_examples(src, func, function_examples(src.module_doc, name, src.language)))
     definition_range = src.range(outer)
+    start = src.position(marker_start.start_point) if marker_start is not None else definition_range.start
+    function_range = Range(start, definition_range.end)
     if style == "stdin":
-        function_range = src.whole_range()
         examples = _stdin_examples(src, docstring + "\n\n" + _inner_comments(src, func))
-    else:
-        start = src.position(marker_start.start_point) if marker_start is not None else definition_range.start
-        function_range = Range(start, definition_range.end)
     body = _body(func)
     return Task(
         line=line,
@@ -754,6 +777,8 @@ def _build_task(
         memory_limit_mb=src.samples.memory_limit_mb,
         path=src.path,
         definition_range=definition_range,
+        program_range=src.program_range(marker_range) if style == "stdin" else None,
+        file_text=src.text,
     )
 
 
@@ -817,8 +842,8 @@ def _stdin_examples(src: SourceFile, local_doc: str) -> tuple[Example, ...]:
 
 
 def _program_task(src: SourceFile, kind: str, line: int, text: str, marker_range: Range | None) -> Task:
-    """Build a stdin-style task for a marker (or selection) outside any function: the whole program."""
-    whole = src.whole_range()
+    """Build a stdin-style task for a marker (or selection) outside any function: the program's code."""
+    whole = src.program_range(marker_range)
     return Task(
         line=line,
         kind=kind,
@@ -840,4 +865,6 @@ def _program_task(src: SourceFile, kind: str, line: int, text: str, marker_range
         memory_limit_mb=src.samples.memory_limit_mb,
         path=src.path,
         definition_range=None,
+        program_range=whole,
+        file_text=src.text,
     )

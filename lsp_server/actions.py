@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from lsprotocol import types
 
+from codegen import record
 from codegen.backends.base import BackendError
 from codegen.edits import comment_edit, note_line
 from codegen.engine import Cancelled, Priority
@@ -46,6 +47,7 @@ COMMANDS = {
     RUN: "vibethinker.runExamples",
 }
 EDITING = {IMPLEMENT, UNVERIFIED, OPTIMIZE, FIX, EXPLAIN}
+RECORD_COMMAND = "vibethinker.recordSolution"
 
 
 @dataclass
@@ -150,7 +152,7 @@ async def perform(ls, uri: str, line: int, name: str) -> types.WorkspaceEdit | N
         messages = task_messages(func, ls.settings.generation.system_prompt or None, failure)
     # The answer copies much of the function: prompt-lookup decoding drafts those tokens from the prompt.
     title = f"{'Optimizing' if name == OPTIMIZE else 'Fixing'} {func.function}"
-    outcome = await solve_with_progress(ls, doc, func, messages, title, lookup=10)
+    outcome = await solve_with_progress(ls, doc, func, messages, title, lookup=10, key=(uri, line, name))
     if outcome is None:
         return None
     if outcome.winner is None:
@@ -176,7 +178,8 @@ async def _implement(ls, doc: OpenDocument, line: int, unverified: bool) -> type
             )
             return None
         return anchored_edit(ls, doc.uri, task, outcome, True)
-    outcome = await solve_with_progress(ls, doc, task, None, f"VibeThinker: {task.function or 'program'}")
+    title = f"VibeThinker: {task.function or 'program'}"
+    outcome = await solve_with_progress(ls, doc, task, None, title, key=(doc.uri, line, IMPLEMENT))
     if outcome is None:
         return None
     ls.outcomes[(doc.uri, line)] = outcome
@@ -191,9 +194,11 @@ async def _implement(ls, doc: OpenDocument, line: int, unverified: bool) -> type
 
 
 async def solve_with_progress(
-    ls, doc: OpenDocument, task: Task, messages, title: str, lookup: int = 0
+    ls, doc: OpenDocument, task: Task, messages, title: str, lookup: int = 0, key: tuple | None = None
 ) -> Outcome | None:
-    """Run the pipeline off the event loop with progress; None when cancelled or failed (after a message)."""
+    """Run the pipeline off the event loop with progress; None when cancelled or failed (after a message).
+
+    A verified winner is kept under `key` (uri, line, action) until the user applies it (see record_solution)."""
     cancel = threading.Event()
     job = RunningJob(
         doc.uri, task.function_range or task.marker_range or Range(Position(0, 0), Position(0, 0)), cancel
@@ -202,6 +207,7 @@ async def solve_with_progress(
     progress = Progress(ls, title, cancel)
     await progress.begin("queued")
     settings = ls.settings
+    messages = messages or task_messages(task, settings.generation.system_prompt or None)
     try:
         judge = await asyncio.to_thread(ls.get_judge)
         outcome = await asyncio.to_thread(
@@ -216,6 +222,7 @@ async def solve_with_progress(
             on_progress=progress.report,
             cancel=cancel,
             measure=settings.judge.measure_complexity,
+            stress=settings.stress_options(),
         )
     except Cancelled:
         progress.end("cancelled")
@@ -238,7 +245,35 @@ async def solve_with_progress(
     best = outcome.closest
     total = best.report.total if best and best.report else 0
     progress.end(f"{outcome.verdict}: {best.passed}/{total} examples" if best else "no code")
+    if key is not None and outcome.winner is not None:
+        adapter = ls.get_engine().adapter or ""
+        ls.solutions[key] = record.solution_of(
+            task, messages, outcome.winner, model=settings.model.name, adapter=adapter, source="editor"
+        )
     return outcome
+
+
+def record_command(ls, uri: str, line: int, name: str) -> types.Command | None:
+    """The command a client runs after applying a verified edit, when `history.record` is on."""
+    if not ls.settings.history.record or (uri, line, name) not in ls.solutions:
+        return None
+    title = "Record the verified solution"
+    return types.Command(title=title, command=RECORD_COMMAND, arguments=[uri, line, name])
+
+
+async def record_solution(ls, uri, line, name) -> bool:
+    """Append the verified solution the user just applied to the record file (history.record); True if done."""
+    solution = ls.solutions.pop((uri, line, name), None) if isinstance(uri, str) else None
+    if solution is None or not ls.settings.history.record:
+        return False
+    path = record.record_path(ls.settings.history.file)
+    try:
+        await asyncio.to_thread(record.append, path, solution)
+    except record.RecordError as exc:
+        ls.show(str(exc), types.MessageType.Warning)
+        return False
+    ls.log(f"Recorded the verified solution of {solution.task.function or 'the program'} in {path}.")
+    return True
 
 
 def anchored_edit(ls, uri: str, task: Task, outcome: Outcome, unverified: bool) -> types.WorkspaceEdit | None:
@@ -328,7 +363,7 @@ async def explain(ls, task: Task, cancel: threading.Event | None = None) -> str:
         ls.settings.generation_params(),
         n=1,
         max_new_tokens=min(1024, ls.settings.generation.max_new_tokens),
-        thinking_budget=min(512, ls.settings.generation.thinking_budget),
+        thinking_budget=min(512, ls.settings.sampling().values.thinking_budget),
     )
     job = ls.get_engine().chat(explain_messages(task), params, Priority.EXPLAIN)
     try:

@@ -1,8 +1,9 @@
-"""The `vibethinker-lsp` command line: serve, solve, tasks, judge, download, doctor."""
+"""The `vibethinker-lsp` command line: serve, solve, web, tasks, judge, download, doctor."""
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import difflib
 import json
 import os
@@ -40,6 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--tcp", metavar="HOST:PORT", help="listen on TCP instead of stdio (loopback by default)"
     )
+    _add_adapter_argument(serve)
     serve.set_defaults(run=run_serve)
 
     solve = sub.add_parser(
@@ -49,8 +51,32 @@ def build_parser() -> argparse.ArgumentParser:
     solve.add_argument("--line", type=int, help="only the task on this 1-based line")
     solve.add_argument("--write", action="store_true", help="write verified solutions into the file")
     solve.add_argument("--json", action="store_true", help="print JSON instead of diffs")
+    solve.add_argument(
+        "--record", type=Path, metavar="FILE", help="append each verified solution to FILE (chat JSONL)"
+    )
     _add_model_arguments(solve)
     solve.set_defaults(run=run_solve)
+
+    web = sub.add_parser("web", help="serve the web playground: paste a problem, get verified code")
+    web.add_argument("--host", default="127.0.0.1", help="address to listen on (default: loopback only)")
+    web.add_argument("--port", type=int, default=7860)
+    web.add_argument(
+        "--auth",
+        metavar="USER:PASSWORD",
+        default=os.environ.get("VIBETHINKER_WEB_AUTH"),
+        help="log-in the page asks for; required when --host is not loopback (or VIBETHINKER_WEB_AUTH)",
+    )
+    web.add_argument(
+        "--companion",
+        nargs="?",
+        type=int,
+        const=27121,
+        default=None,
+        metavar="PORT",
+        help="put problems from Competitive Companion (loopback PORT, default 27121) in the Problem box",
+    )
+    _add_model_arguments(web)
+    web.set_defaults(run=run_web)
 
     tasks = sub.add_parser("tasks", help="list the tasks (TODO/FIXME/XXX) of a file with their examples")
     tasks.add_argument("file", type=Path)
@@ -60,16 +86,29 @@ def build_parser() -> argparse.ArgumentParser:
     judge = sub.add_parser("judge", help="run a solution on NAME.in/NAME.out tests in the sandbox")
     _add_judge_arguments(judge)
 
+    stress = sub.add_parser("stress", help="stress-test a solution against a brute force on generated inputs")
+    _add_stress_arguments(stress)
+
     download = sub.add_parser("download", help="download model weights into the Hugging Face cache")
     download.add_argument(
-        "model", nargs="?", default=None, help="Hugging Face id (default: the configured model)"
+        "model",
+        nargs="?",
+        default=None,
+        help="Hugging Face id, e.g. WeiboAI/VibeThinker-3B, or a short name: VibeThinker-1.5B, VibeThinker-3B "
+        "(default: the configured model)",
     )
     download.add_argument("--revision", default=None)
     download.set_defaults(run=run_download)
 
-    doctor = sub.add_parser("doctor", help="show GPU, model cache, sandbox isolation and versions")
+    doctor = sub.add_parser(
+        "doctor", help="show GPU and which model it holds, model cache, sandbox isolation and versions"
+    )
     doctor.add_argument("--json", action="store_true")
+    _add_model_arguments(doctor)
     doctor.set_defaults(run=run_doctor)
+
+    finetune = sub.add_parser("finetune", help="train a LoRA adapter on chat JSONL (e.g. solve --record)")
+    _add_finetune_arguments(finetune)
     return parser
 
 
@@ -89,9 +128,29 @@ def _add_model_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--max-new-tokens", type=int, default=None)
     parser.add_argument("--thinking-budget", type=int, default=None)
-    parser.add_argument("--temperature", type=float, default=None)
+    parser.add_argument("--temperature", type=float, default=None, help="default: the model's own")
+    parser.add_argument("--top-p", type=float, default=None, help="default: the model's own")
+    parser.add_argument("--top-k", type=int, default=None, help="0: off; default: the model's own")
     parser.add_argument("--time-limit", type=float, default=None, help="seconds of CPU per example")
     parser.add_argument("--memory-limit", type=int, default=None, help="megabytes per example")
+    _add_adapter_argument(parser)
+
+
+def _add_adapter_argument(parser: argparse.ArgumentParser) -> None:
+    """--adapter (env VIBETHINKER_ADAPTER): a LoRA adapter folder or id, or a served adapter's name."""
+    parser.add_argument(
+        "--adapter",
+        default=os.environ.get("VIBETHINKER_ADAPTER"),
+        help="LoRA adapter: a peft folder or Hugging Face id (in-process), or a served adapter name (openai)",
+    )
+
+
+def _add_finetune_arguments(parser: argparse.ArgumentParser) -> None:
+    """The finetune subcommand (lsp_server/finetune_cli.py)."""
+    from lsp_server import finetune_cli
+
+    finetune_cli.add_arguments(parser)
+    parser.set_defaults(run=finetune_cli.run)
 
 
 def _add_judge_arguments(parser: argparse.ArgumentParser) -> None:
@@ -100,6 +159,15 @@ def _add_judge_arguments(parser: argparse.ArgumentParser) -> None:
 
     judge_cli.add_judge_arguments(parser)
     parser.set_defaults(run=judge_cli.run_judge)
+
+
+def _add_stress_arguments(parser: argparse.ArgumentParser) -> None:
+    """The stress subcommand (lsp_server/stress_cli.py), with the model options for a model-written oracle."""
+    from lsp_server import stress_cli
+
+    stress_cli.add_arguments(parser)
+    _add_model_arguments(parser)
+    parser.set_defaults(run=stress_cli.run)
 
 
 def settings_from_args(args: argparse.Namespace):
@@ -114,6 +182,8 @@ def settings_from_args(args: argparse.Namespace):
     if args.base_url:
         model["baseUrl"] = args.base_url
         model.setdefault("backend", "openai")
+    if getattr(args, "adapter", None):
+        model["adapter"] = args.adapter
     generation = {
         key: value
         for key, value in {
@@ -121,6 +191,8 @@ def settings_from_args(args: argparse.Namespace):
             "maxNewTokens": args.max_new_tokens,
             "thinkingBudget": args.thinking_budget,
             "temperature": args.temperature,
+            "topP": args.top_p,
+            "topK": args.top_k,
         }.items()
         if value is not None
     }
@@ -140,6 +212,9 @@ def run_serve(args: argparse.Namespace) -> int:
     from lsp_server.server import create_server
 
     server = create_server()
+    if args.adapter:  # the default until the client's settings say otherwise
+        model = dataclasses.replace(server.settings.model, adapter=args.adapter)
+        server.settings = dataclasses.replace(server.settings, model=model)
     if args.tcp:
         host, _, port = args.tcp.rpartition(":")
         if not port.isdigit():
@@ -149,6 +224,45 @@ def run_serve(args: argparse.Namespace) -> int:
     else:
         server.start_io()
     return 0
+
+
+def run_web(args: argparse.Namespace) -> int:
+    """Serve the web playground: loopback unless --host says otherwise, and then only behind --auth."""
+    auth = None
+    if args.auth:
+        user, _, password = args.auth.partition(":")
+        if not user or not password:
+            print("vibethinker-lsp: --auth wants USER:PASSWORD, both non-empty.", file=sys.stderr)
+            return 2
+        auth = (user, password)
+    if auth is None and not is_loopback(args.host):
+        print(
+            f"vibethinker-lsp: the page runs code, so listening on {args.host} needs a log-in; "
+            "add --auth USER:PASSWORD (or keep the default --host 127.0.0.1).",
+            file=sys.stderr,
+        )
+        return 2
+    try:
+        from lsp_server.web import serve
+    except ImportError as exc:
+        print(
+            f"vibethinker-lsp: the web page needs Gradio ({exc.name} is missing); pip install -e '.[web]'.",
+            file=sys.stderr,
+        )
+        return 2
+    return serve(settings_from_args(args), args.host, args.port, auth, args.companion)
+
+
+def is_loopback(host: str) -> bool:
+    """Whether a host name or address stays on this machine."""
+    import ipaddress
+
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 def _read_source(path: Path) -> str | None:
@@ -216,6 +330,7 @@ def run_solve(args: argparse.Namespace) -> int:
     from codegen.edits import apply_edits
     from codegen.engine import Engine
     from codegen.pipeline import solve
+    from codegen.prompts import task_messages
     from sandbox import Judge
 
     found = _file_tasks(args.file)
@@ -237,12 +352,18 @@ def run_solve(args: argparse.Namespace) -> int:
         )
         return 1
     settings = settings_from_args(args)
-    engine = Engine(settings.model_config(), on_status=_print_status)
+    sampling = settings.sampling()
+    print(f"Model {sampling.detected.short_name}: {sampling.describe()}", file=sys.stderr)
+    notices: list[str] = []
+    engine = Engine(settings.model_config(), on_status=_print_status, on_notice=notices.append)
+    if settings.model.adapter and not _adapter_loads(engine, notices):
+        return 2
     judge = Judge(settings.limits(), python=settings.judge.python or None)
     results, verified_edits = [], []
     try:
         for task in tasks:
             print(f"Solving {args.file}:{task.line} ({task.function or 'program'}) ...", file=sys.stderr)
+            messages = task_messages(task, settings.generation.system_prompt or None)
             try:
                 outcome = solve(
                     task,
@@ -252,7 +373,9 @@ def run_solve(args: argparse.Namespace) -> int:
                     limits=settings.limits(task),
                     system_prompt=settings.generation.system_prompt or None,
                     measure=settings.judge.measure_complexity,
+                    stress=settings.stress_options(),
                     on_progress=lambda message, _tokens: print(f"  {message}", file=sys.stderr, end="\r"),
+                    messages=messages,
                 )
             except BackendError as exc:
                 print(f"vibethinker-lsp: {exc}", file=sys.stderr)
@@ -279,10 +402,13 @@ def run_solve(args: argparse.Namespace) -> int:
                     "complexity": best.complexity if best else None,
                     "diff": diff,
                     "message": "" if outcome.winner else outcome.failure_text(),
+                    "stress": stress_json(best.stress if best else None),
                 }
             )
             if outcome.winner:
                 verified_edits.append(outcome.edit())
+                if args.record:
+                    _record(args.record, task, messages, outcome.winner, settings)
             print(file=sys.stderr)
     finally:
         engine.close()
@@ -310,6 +436,51 @@ def run_solve(args: argparse.Namespace) -> int:
     elif args.write:
         print(f"Nothing verified; {args.file} is unchanged.", file=sys.stderr)
     return 0 if all(r["verdict"] == "AC" for r in results) else 1
+
+
+def _adapter_loads(engine, notices: list[str]) -> bool:
+    """Load the model now and say whether the requested adapter is in use (else print why and close)."""
+    from codegen.backends.base import BackendError
+
+    try:
+        engine.load().future.result()
+    except BackendError as exc:
+        notices.append(str(exc))
+    if not notices:
+        return True
+    print(f"vibethinker-lsp: {notices[0]}", file=sys.stderr)
+    engine.close()
+    return False
+
+
+def _record(path: Path, task, messages, winner, settings) -> None:
+    """Append a verified solution to the record file (a failure is reported, not fatal)."""
+    from codegen import record
+
+    solution = record.solution_of(
+        task, messages, winner, model=settings.model.name, adapter=settings.model.adapter, source="solve"
+    )
+    try:
+        record.append(path, solution)
+    except record.RecordError as exc:
+        print(f"vibethinker-lsp: {exc}", file=sys.stderr)
+        return
+    print(f"  recorded the verified solution in {path}", file=sys.stderr)
+
+
+def stress_json(report) -> dict | None:
+    """A solve result's `stress` record: oracle, runs, counterexample, max_size_seconds (None: no stress test)."""
+    if report is None:
+        return None
+    found = report.counterexample
+    return {
+        "oracle": report.oracle,
+        "runs": report.runs,
+        "counterexample": found.to_json() if found else None,
+        "max_size_seconds": report.max_size.seconds if report.max_size else None,
+        "verdict": report.verdict.value,
+        "message": report.message,
+    }
 
 
 def _non_overlapping(edits):
@@ -355,8 +526,9 @@ def run_download(args: argparse.Namespace) -> int:
     """Download weights into the Hugging Face cache."""
     from codegen.backends.base import DEFAULT_MODEL, BackendError
     from codegen.download import download_model
+    from codegen.models import hub_id
 
-    name = args.model or os.environ.get("VIBETHINKER_MODEL") or DEFAULT_MODEL
+    name = hub_id(args.model or os.environ.get("VIBETHINKER_MODEL") or DEFAULT_MODEL)
     try:
         path = download_model(name, revision=args.revision)
     except BackendError as exc:
@@ -370,7 +542,7 @@ def run_doctor(args: argparse.Namespace) -> int:
     """Print what the machine offers: Python, torch and GPU, model cache, sandbox isolation, versions."""
     from lsp_server.doctor import collect
 
-    report = collect()
+    report = collect(settings_from_args(args))
     if args.json:
         print(json.dumps(report, indent=2))
     else:

@@ -1,4 +1,8 @@
-"""What `vibethinker-lsp doctor` and `:checkhealth vibethinker` report."""
+"""What `vibethinker-lsp doctor` and `:checkhealth vibethinker` report.
+
+Besides versions and the sandbox: the GPU, the model family and the sampling defaults in use, and which model
+the GPU holds for the configured candidates and token budget (`fit_report`, a pure function of memory size).
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,10 @@ import os
 import platform
 import sys
 
+from codegen import adapters, record
+from codegen.models import FAMILIES, detect, recommend
 from lsp_server import __version__
+from lsp_server.settings import Settings
 
 
 def _version(dist: str) -> str:
@@ -18,15 +25,61 @@ def _version(dist: str) -> str:
         return "not installed"
 
 
-def collect() -> dict[str, dict]:
-    """Gather the report as nested dictionaries."""
+def collect(settings: Settings | None = None) -> dict[str, dict]:
+    """Gather the report as nested dictionaries, for the given settings (default: the defaults)."""
+    settings = settings or Settings()
+    gpu = _gpu()
     return {
         "server": {"version": __version__, "python": sys.version.split()[0], "platform": platform.platform()},
-        "gpu": _gpu(),
-        "model": _model_cache(),
+        "gpu": gpu,
+        "model": _model_cache(settings.model.name),
+        "generation": generation_report(settings),
+        "fit": fit_report(settings, gpu.get("memory_bytes"), gpu.get("device", "cpu")),
         "sandbox": _sandbox(),
-        "versions": {d: _version(d) for d in ("torch", "transformers", "pygls", "lsprotocol", "tree-sitter")},
+        "adapter": adapters.summary(settings.model.adapter, settings.model.backend, settings.model.base_url),
+        "history": record.summary(settings.history.file, settings.history.record),
+        "versions": {
+            d: _version(d) for d in ("torch", "transformers", "peft", "pygls", "lsprotocol", "tree-sitter")
+        },
     }
+
+
+def generation_report(settings: Settings) -> dict:
+    """The model family and the sampling in use, and whose defaults they are."""
+    sampling = settings.sampling()
+    values = sampling.values
+    return {
+        "model": sampling.detected.short_name,
+        "detected_by": sampling.detected.how,
+        "defaults": sampling.source(),
+        "set_by_you": sorted(sampling.explicit),
+        "temperature": values.temperature,
+        "top_p": values.top_p,
+        "top_k": values.top_k,
+        "thinking_budget": values.thinking_budget,
+        "summary": sampling.describe(),
+    }
+
+
+def fit_report(settings: Settings, gpu_bytes: int | None, device: str = "cuda") -> dict:
+    """What each model needs for these settings, and one line of advice for a GPU of `gpu_bytes`.
+
+    Pure: a function of the settings and the memory size only (None: no CUDA GPU), so any GPU can be simulated.
+    """
+    g, m = settings.generation, settings.model
+    advice = recommend(gpu_bytes, g.candidates, g.max_new_tokens, m.name, m.quantization)
+    line = advice.line
+    if m.backend == "openai":
+        line = f"The model runs on the server at {m.base_url}; for a GPU of this machine: {line}"
+    elif device == "mps":
+        line = (
+            "Apple GPU (memory shared with the system): VibeThinker-1.5B in float16 suits it; "
+            "VibeThinker-3B needs the memory listed here free."
+        )
+    report = {"advice": line, "budget": f"{g.candidates} candidates x {g.max_new_tokens} new tokens"}
+    for need in advice.needs:
+        report[need.label] = need.breakdown()
+    return report
 
 
 def _gpu() -> dict:
@@ -42,6 +95,7 @@ def _gpu() -> dict:
             "device": "cuda",
             "name": props.name,
             "memory_gb": round(props.total_memory / 2**30, 1),
+            "memory_bytes": props.total_memory,
             "cuda": torch.version.cuda,
         }
     mps = getattr(torch.backends, "mps", None)
@@ -54,21 +108,28 @@ def _gpu() -> dict:
     }
 
 
-def _model_cache() -> dict:
-    """Where weights are looked for, and whether the default model is there."""
+def _model_cache(name: str) -> dict:
+    """Where weights are looked for, and whether the configured model and each known one are there."""
     from huggingface_hub.constants import HF_HUB_CACHE
 
-    from codegen.backends.base import DEFAULT_MODEL
-
-    name = os.environ.get("VIBETHINKER_MODEL") or DEFAULT_MODEL
-    folder = os.path.join(HF_HUB_CACHE, "models--" + name.replace("/", "--"))
+    cached = _is_cached(HF_HUB_CACHE, name)
+    known = {family.short_name: _is_cached(HF_HUB_CACHE, family.hf_id or "") for family in FAMILIES}
     return {
         "name": name,
+        "short_name": detect(name).short_name,
         "cache": HF_HUB_CACHE,
-        "cached": os.path.isdir(folder),
+        "cached": cached,
         "offline": os.environ.get("HF_HUB_OFFLINE", "") not in ("", "0"),
-        "hint": "" if os.path.isdir(folder) else f"run `vibethinker-lsp download {name}`",
+        "hint": "" if cached else f"run `vibethinker-lsp download {name}`",
+        "known_models_cached": known,
     }
+
+
+def _is_cached(cache: str, name: str) -> bool:
+    """Whether a Hugging Face id has a folder in the cache (a local folder counts as cached)."""
+    if os.path.isdir(os.path.expanduser(name)):
+        return True
+    return os.path.isdir(os.path.join(cache, "models--" + name.replace("/", "--")))
 
 
 def _sandbox() -> dict:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from lsprotocol import types
@@ -11,7 +11,7 @@ from pygls.uris import to_fs_path
 from codegen.document import ParsedDocument
 from codegen.languages import language_for
 from codegen.tasks import Position, Task
-from lsp_server.convert import from_lsp_position
+from lsp_server.convert import utf16_to_column
 
 
 @dataclass
@@ -22,12 +22,24 @@ class OpenDocument:
     version: int
     parsed: ParsedDocument
     path: Path | None = None
-    lines: list[str] = field(default_factory=list)
 
     @property
     def text(self) -> str:
         """The current text."""
         return self.parsed.text
+
+    @property
+    def lines(self) -> list[str]:
+        """The current text's lines (split once per version, when asked for)."""
+        return self.parsed.lines()
+
+    def position(self, position: types.Position) -> Position:
+        """Our position for an LSP one, clamped like `convert.from_lsp_position`, without splitting the text."""
+        last = self.parsed.line_count() - 1
+        if position.line > last:
+            return Position(last, len(self.parsed.line(last)))
+        line = max(0, position.line)
+        return Position(line, utf16_to_column(self.parsed.line(line), position.character))
 
     @property
     def language(self) -> str | None:
@@ -97,25 +109,24 @@ class Documents:
         path = _path(item.uri)
         language = language_for(path, item.language_id)
         parsed = ParsedDocument(item.text, language, path)
-        doc = OpenDocument(item.uri, item.version, parsed, path, item.text.split("\n"))
+        doc = OpenDocument(item.uri, item.version, parsed, path)
         self._docs[item.uri] = doc
         return doc
 
     def change(self, params: types.DidChangeTextDocumentParams) -> OpenDocument | None:
-        """Apply content changes in order; returns None for a document that is not open."""
+        """Apply content changes in order (text only: the tree is re-parsed when next needed); returns None
+        for a document that is not open."""
         doc = self._docs.get(params.text_document.uri)
         if doc is None:
             return None
         for change in params.content_changes:
             if isinstance(change, types.TextDocumentContentChangePartial):
-                start = from_lsp_position(doc.lines, change.range.start)
-                end = from_lsp_position(doc.lines, change.range.end)
+                start, end = doc.position(change.range.start), doc.position(change.range.end)
                 if (end.line, end.column) < (start.line, start.column):
                     start, end = end, start
                 doc.parsed.apply_edit(start, end, change.text)
             else:
                 doc.parsed.replace(change.text)
-            doc.lines = doc.parsed.lines()
         doc.version = params.text_document.version
         return doc
 

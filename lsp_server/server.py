@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import os
 from pathlib import Path
@@ -42,6 +43,7 @@ class VibeServer(LanguageServer):
         self.runs: dict[tuple[str, str | None], Report] = {}  # (uri, function) -> last example run
         self.diagnostics: dict[str, list[types.Diagnostic]] = {}
         self.explanations: dict[str, str] = {}  # function text -> the model's explanation
+        self.solutions: dict[tuple, object] = {}  # (uri, line, action) -> verified, recorded on apply
         self.completions = PrefixCache()
         self.completion_serial: dict[str, int] = {}
         self.pending_errors: list[str] = []
@@ -59,7 +61,12 @@ class VibeServer(LanguageServer):
         old, self.settings = self.settings, settings
         if self.engine is not None and settings.model_config() != old.model_config():
             self.engine.reload(settings.model_config())
-            self.log(f"Model settings changed; {settings.model.name} loads on next use.")
+            self.explanations.clear()
+            self.completions = PrefixCache()
+            if dataclasses.replace(old.model, adapter=settings.model.adapter) == settings.model:
+                self.log(f"Adapter changed to {settings.model.adapter or 'none'}; the model stays loaded.")
+            else:
+                self.log(f"Model settings changed; {settings.model.name} loads on next use.")
         if settings.judge != old.judge:
             self.judge = None
         if settings.companion != old.companion and self.loop is not None:
@@ -113,8 +120,16 @@ class VibeServer(LanguageServer):
     def get_engine(self) -> Engine:
         """The engine, started on first use (the model itself loads on the first job)."""
         if self.engine is None:
-            self.engine = Engine(self.settings.model_config(), on_status=self._on_engine_status)
+            self.engine = Engine(
+                self.settings.model_config(),
+                on_status=self._on_engine_status,
+                on_notice=self._on_engine_notice,
+            )
         return self.engine
+
+    def _on_engine_notice(self, message: str) -> None:
+        """A sentence from the engine the user should see (an adapter that cannot be used; the base model runs)."""
+        self._threadsafe(lambda: self.show(message, types.MessageType.Warning))
 
     def get_judge(self) -> Judge:
         """The judge for the current judge settings (built off the event loop: it probes the sandbox)."""
@@ -124,9 +139,19 @@ class VibeServer(LanguageServer):
             self.log(f"Sandbox isolation: {self.judge.isolation}")
         return self.judge
 
+    def model_status(self) -> dict:
+        """The status fields naming the model: id or folder, short name, and which sampling defaults apply."""
+        sampling = self.settings.sampling()
+        return {
+            "model": self.settings.model.name,
+            "modelShort": sampling.detected.short_name,
+            "sampling": sampling.describe(),
+            "adapter": (self.engine.adapter if self.engine is not None else None) or "",
+        }
+
     def _on_engine_status(self, state: str, detail: str) -> None:
         """Forward engine state to the client (called from the engine's thread)."""
-        params = {"model": self.settings.model.name, "state": state, "detail": detail}
+        params = {**self.model_status(), "state": state, "detail": detail}
         speed = getattr(self.engine, "tokens_per_second", None) if self.engine is not None else None
         if state in ("generating", "ready") and speed:
             params["tokensPerSecond"] = round(float(speed), 1)
@@ -176,10 +201,9 @@ class VibeServer(LanguageServer):
         if not jobs or doc is None:
             return
         if isinstance(change, types.TextDocumentContentChangePartial):
-            start = from_lsp_position(doc.lines, change.range.start)
-            end = from_lsp_position(doc.lines, change.range.end)
+            start, end = doc.position(change.range.start), doc.position(change.range.end)
         else:
-            start, end = Position(0, 0), Position(len(doc.lines), 0)
+            start, end = Position(0, 0), Position(doc.parsed.line_count(), 0)
         lo, hi = (start.line, start.column), (end.line, end.column)
         for job in jobs:
             first = (job.range.start.line, job.range.start.column)
@@ -225,7 +249,7 @@ def create_server() -> VibeServer:
         except Exception as exc:  # noqa: BLE001 - a sandbox that cannot start is reported, not fatal
             sandbox = "unavailable"
             ls.show(f"The sandbox could not start: {exc}", types.MessageType.Error)
-        status = {"model": ls.settings.model.name, "state": "idle", "detail": "", "sandbox": sandbox}
+        status = {**ls.model_status(), "state": "idle", "detail": "", "sandbox": sandbox}
         ls.protocol.notify(STATUS_NOTIFICATION, status)
         ls.sync_companion()
 
@@ -296,7 +320,13 @@ def create_server() -> VibeServer:
         edit = await actions.perform(ls, uri, line, name)
         if edit is not None:
             action.edit = edit
+            action.command = actions.record_command(ls, uri, line, name)  # run by the client once applied
         return action
+
+    @ls.command(actions.RECORD_COMMAND)
+    async def record_solution(ls: VibeServer, uri=None, line=None, name=None, *rest) -> bool:
+        """The client applied a verified edit: append its solution to the record (history.record)."""
+        return await actions.record_solution(ls, uri, line, name)
 
     for name, command in actions.COMMANDS.items():
         _register_command(ls, name, command)
@@ -375,7 +405,10 @@ def _register_command(ls: VibeServer, name: str, command: str) -> None:
             ls.show(f"{command} needs a document URI and a 1-based line number.", types.MessageType.Error)
             return False
         edit = await actions.perform(ls, uri, line, name)
-        return await _apply(ls, edit)
+        applied = await _apply(ls, edit)
+        if applied:
+            await actions.record_solution(ls, uri, line, name)
+        return applied
 
     run.__doc__ = f"Run the {name} action (command {command})."
     ls.command(command)(run)

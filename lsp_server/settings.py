@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from codegen.backends.base import DEFAULT_MODEL, GenerationParams, ModelConfig
+from codegen.models import ResolvedSampling, resolve_sampling
+from codegen.stressing import StressOptions
 from codegen.tasks import Task
 from sandbox.verdicts import Limits
 
@@ -22,9 +24,12 @@ def _opt(
     choices: tuple | None = None,
     minimum: float | None = None,
     maximum: float | None = None,
+    kind: type | None = None,
 ) -> Any:
-    """A settings field with its description and constraints."""
+    """A settings field with its description and constraints; `kind` makes it nullable (None: the model's)."""
     meta = {"description": description, "choices": choices, "minimum": minimum, "maximum": maximum}
+    if kind is not None:
+        meta["kind"] = kind
     return field(default=default, metadata=meta)
 
 
@@ -80,6 +85,11 @@ class ModelSettings:
         minimum=256,
         maximum=131072,
     )
+    adapter: str = _opt(
+        "",
+        "LoRA adapter: a peft folder or Hugging Face id merged into the in-process model, or the adapter's "
+        "served name on a vLLM/SGLang server (openai); empty: none.",
+    )
 
 
 @dataclass(frozen=True)
@@ -92,16 +102,37 @@ class GenerationSettings:
         minimum=1,
         maximum=32,
     )
-    temperature: float = _opt(0.6, "Sampling temperature.", minimum=0.0, maximum=2.0)
-    top_p: float = _opt(0.95, "Nucleus sampling threshold.", minimum=0.0, maximum=1.0)
+    # None: the model's own default (codegen/models.py); a value the user sets always wins.
+    temperature: float | None = _opt(
+        None,
+        "Sampling temperature; null: the model's recommended value (VibeThinker-1.5B 0.6, VibeThinker-3B 1.0).",
+        minimum=0.0,
+        maximum=2.0,
+        kind=float,
+    )
+    top_p: float | None = _opt(
+        None,
+        "Nucleus sampling threshold; null: the model's recommended value (0.95).",
+        minimum=0.0,
+        maximum=1.0,
+        kind=float,
+    )
+    top_k: int | None = _opt(
+        None,
+        "Sample among the k most likely tokens (0: off); null: the model's default (off).",
+        minimum=0,
+        maximum=1000,
+        kind=int,
+    )
     max_new_tokens: int = _opt(
         8192, "Most new tokens per candidate, reasoning included.", minimum=16, maximum=65536
     )
-    thinking_budget: int = _opt(
-        4096,
-        "Most tokens of reasoning before the model is made to write its answer.",
+    thinking_budget: int | None = _opt(
+        None,
+        "Most tokens of reasoning before the model is made to write its answer; null: the model's default (4096).",
         minimum=0,
         maximum=65536,
+        kind=int,
     )
     system_prompt: str = _opt(
         "", "System prompt to use instead of the built-in competitive-programming one (empty: built-in)."
@@ -122,6 +153,25 @@ class JudgeSettings:
         "auto",
         "Sandbox level: auto picks the strongest available; strong requires bubblewrap.",
         choices=("auto", "strong", "fallback"),
+    )
+
+
+@dataclass(frozen=True)
+class VerificationSettings:
+    """Checks beyond the examples: stress tests against a brute force on generated inputs."""
+
+    stress: bool = _opt(
+        True,
+        "Stress-test a candidate that passes the examples against a brute force on generated inputs (and time "
+        "it at the statement's maximum size) before it is offered.",
+    )
+    stress_seconds: float = _opt(
+        3.0, "Most seconds of stress testing per candidate.", minimum=0.5, maximum=120.0
+    )
+    model_oracle: bool = _opt(
+        False,
+        "Ask the model for a brute force and an input generator (with the candidates, in one batch) when "
+        "there is no brute.py/gen.py next to the file.",
     )
 
 
@@ -158,15 +208,31 @@ class CompanionSettings:
 
 
 @dataclass(frozen=True)
+class HistorySettings:
+    """The record of verified solutions (training data for `vibethinker-lsp finetune`)."""
+
+    record: bool = _opt(
+        False,
+        "Append each verified solution you apply (prompt and the model's verified reply) to a JSONL file "
+        "for `vibethinker-lsp finetune`.",
+    )
+    file: str = _opt(
+        "", "The record file (empty: solutions.jsonl in the user's data folder, shown by `doctor`)."
+    )
+
+
+@dataclass(frozen=True)
 class Settings:
     """The whole settings tree."""
 
     model: ModelSettings = field(default_factory=ModelSettings)
     generation: GenerationSettings = field(default_factory=GenerationSettings)
     judge: JudgeSettings = field(default_factory=JudgeSettings)
+    verification: VerificationSettings = field(default_factory=VerificationSettings)
     completions: CompletionSettings = field(default_factory=CompletionSettings)
     hover: HoverSettings = field(default_factory=HoverSettings)
     companion: CompanionSettings = field(default_factory=CompanionSettings)
+    history: HistorySettings = field(default_factory=HistorySettings)
 
     def model_config(self) -> ModelConfig:
         """The engine's model configuration."""
@@ -183,12 +249,27 @@ class Settings:
             decoder=m.decoder,
             compile=m.compile,
             warmup_tokens=m.warmup_tokens,
+            adapter=m.adapter,
         )
 
-    def generation_params(self) -> GenerationParams:
-        """The sampling parameters for task generation."""
+    def sampling(self) -> ResolvedSampling:
+        """Temperature, top-p, top-k and thinking budget: the user's settings, else the model's defaults."""
         g = self.generation
-        return GenerationParams(g.max_new_tokens, g.temperature, g.top_p, g.candidates, g.thinking_budget)
+        return resolve_sampling(self.model.name, g.temperature, g.top_p, g.top_k, g.thinking_budget)
+
+    def generation_params(self) -> GenerationParams:
+        """The sampling parameters for task generation (per-model defaults resolved)."""
+        g, s = self.generation, self.sampling().values
+        return GenerationParams(
+            g.max_new_tokens, s.temperature, s.top_p, g.candidates, s.thinking_budget, top_k=s.top_k
+        )
+
+    def stress_options(self) -> StressOptions | None:
+        """How candidates are stress-tested after the examples (None: `verification.stress` is off)."""
+        v = self.verification
+        if not v.stress:
+            return None
+        return StressOptions(seconds=v.stress_seconds, model_oracle=v.model_oracle)
 
     def limits(self, task: Task | None = None) -> Limits:
         """The judge's limits; a problem's own time and memory limits (from its samples) win."""
@@ -217,8 +298,9 @@ def flatten_schema() -> dict[str, dict]:
     for section in dataclasses.fields(Settings):
         for f in dataclasses.fields(section.default_factory()):
             meta = f.metadata
+            kind = {bool: "boolean", int: "integer", float: "number", str: "string"}[_type_of(f)]
             entry = {
-                "type": {bool: "boolean", int: "integer", float: "number", str: "string"}[_type_of(f)],
+                "type": [kind, "null"] if _nullable(f) else kind,
                 "default": f.default,
                 "description": meta["description"],
             }
@@ -256,8 +338,18 @@ def parse_settings(raw: Any, base: Settings | None = None) -> tuple[Settings, li
 
 
 def _type_of(f: dataclasses.Field) -> type:
-    """The Python type of a leaf field from its default."""
-    return type(f.default)
+    """The Python type of a leaf field: its declared kind (nullable fields), else its default's type."""
+    return f.metadata.get("kind") or type(f.default)
+
+
+def _shown(value: Any) -> str:
+    """A kept value in a message; None is the model's own default."""
+    return "the model's default" if value is None else repr(value)
+
+
+def _nullable(f: dataclasses.Field) -> bool:
+    """Whether null is a valid value (it means: the model's own default)."""
+    return "kind" in f.metadata
 
 
 def _parse_section(section_key: str, current: Any, raw: dict, errors: list[str]) -> Any:
@@ -272,24 +364,27 @@ def _parse_section(section_key: str, current: Any, raw: dict, errors: list[str])
             errors.append(f"Unknown setting {where!r}; it is ignored.")
             continue
         kind = _type_of(f)
+        if value is None and _nullable(f):
+            changes[name] = None
+            continue
         if kind is float and isinstance(value, int) and not isinstance(value, bool):
             value = float(value)
         if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
             errors.append(
-                f"Setting {where!r} must be a {kind.__name__}, not {value!r}; keeping {getattr(current, name)!r}."
+                f"Setting {where!r} must be a {kind.__name__}, not {value!r}; keeping {_shown(getattr(current, name))}."
             )
             continue
         meta = f.metadata
         if meta.get("choices") and value not in meta["choices"]:
             errors.append(
                 f"Setting {where!r} must be one of {', '.join(map(str, meta['choices']))}, not {value!r}; "
-                f"keeping {getattr(current, name)!r}."
+                f"keeping {_shown(getattr(current, name))}."
             )
             continue
         low, high = meta.get("minimum"), meta.get("maximum")
         if (low is not None and value < low) or (high is not None and value > high):
             errors.append(
-                f"Setting {where!r} must be between {low} and {high}, not {value!r}; keeping {getattr(current, name)!r}."
+                f"Setting {where!r} must be between {low} and {high}, not {value!r}; keeping {_shown(getattr(current, name))}."
             )
             continue
         changes[name] = value

@@ -29,7 +29,7 @@ from sandbox.isolation import (
 from sandbox.verdicts import Limits, Report, TestCase, TestResult, Verdict, overall
 
 HERE = Path(__file__).resolve().parent
-SCRIPTS = ("shim.py", "harness.py", "compare.py", "complexity_probe.py")
+SCRIPTS = ("shim.py", "harness.py", "compare.py", "complexity_probe.py", "stress_loop.py")
 LANGUAGES = ("python", "cpp")
 STYLES = ("function", "stdin")
 MEMORY_MARKERS = ("MemoryError", "std::bad_alloc", "Cannot allocate memory", "out of memory")

@@ -21,6 +21,7 @@ import marshal
 import os
 import resource
 import select
+import stat
 import sys
 import time
 
@@ -384,23 +385,28 @@ def descendants(root: int) -> list[int]:
 
 
 def clean(folders: list[str]) -> None:
-    """Empty the writable folders between tests."""
+    """Empty the writable folders between tests: only what the program could have written, so never
+    inside a mount (such as the read-only bind of an interpreter that lives under /tmp)."""
     for folder in folders:
         try:
+            device = os.lstat(folder).st_dev
             entries = os.listdir(folder)
         except OSError:
             continue
         for entry in entries:
-            path = os.path.join(folder, entry)
-            remove_tree(path)
+            remove_tree(os.path.join(folder, entry), device)
 
 
-def remove_tree(path: str) -> None:
-    """Delete a file or a folder with everything in it, ignoring what cannot be deleted."""
+def remove_tree(path: str, device: int) -> None:
+    """Delete a file or a folder with everything in it, ignoring what cannot be deleted and not descending
+    into another file system (a mount point is left as it is)."""
     try:
-        if os.path.isdir(path) and not os.path.islink(path):
+        info = os.lstat(path)
+        if info.st_dev != device:
+            return
+        if stat.S_ISDIR(info.st_mode):
             for entry in os.scandir(path):
-                remove_tree(entry.path)
+                remove_tree(entry.path, device)
             os.rmdir(path)
         else:
             os.unlink(path)

@@ -43,6 +43,18 @@ def test_table_output_and_untied_model(bench, capsys):
     assert "model.generate" in out and "time to first token (50-token prompt)" in out
 
 
+def test_tiny_3b_twin_runs_and_the_real_3b_shape_is_the_models(bench, capsys):
+    argv = ["--arch", "3b", "--tiny", "--json", "--device", "cpu", "--repeats", "1", "--new-tokens", "4"]
+    assert bench.main([*argv, "--batches", "2", "--ttft-prompt-tokens", "50"]) == 0
+    record = json.loads(capsys.readouterr().out)
+    assert record["arch"] == "3b" and record["model"] == "VibeThinker-3B shape (tiny twin)"
+    assert all(row["roofline_fraction"] > 0 for row in record["rows"]) and record["tied_embeddings"] is True
+    _, real, tiny = bench.ARCHS["3b"]
+    assert tiny["num_hidden_layers"] > bench.TINY["num_hidden_layers"]
+    assert (real["num_hidden_layers"], real["hidden_size"], real["num_key_value_heads"]) == (36, 2048, 2)
+    assert bench.parse_args([]).arch == "1.5b" and bench.REAL["num_hidden_layers"] == 28
+
+
 def test_weight_bytes_counts_tied_embeddings_once(bench):
     args = bench.parse_args(["--tiny", "--device", "cpu"])
     tied, _ = bench.build_model(args)

@@ -47,7 +47,8 @@ def test_integers_are_accepted_for_floats_but_bools_are_not_integers():
 def test_schema_lists_every_leaf_with_defaults():
     schema = flatten_schema()
     assert schema["model.name"]["default"] == "WeiboAI/VibeThinker-1.5B"
-    assert schema["generation.thinkingBudget"]["type"] == "integer"
+    assert schema["generation.maxNewTokens"]["type"] == "integer"
+    assert schema["generation.thinkingBudget"]["type"] == ["integer", "null"]  # null: the model's default
     assert schema["model.backend"]["enum"] == ["transformers", "openai"]
     assert all(entry["description"] for entry in schema.values())
 

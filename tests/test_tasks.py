@@ -143,7 +143,8 @@ int main() {
 
 
 def test_cpp_stdin_program_from_comment_samples():
-    """A TODO in main of a C++ program with Sample blocks is a stdin task replacing the whole file."""
+    """A TODO in main of a C++ program with Sample blocks is a stdin task replacing main (the statement,
+    includes and helpers stay; the whole file is its source)."""
     (task,) = extract_tasks(CPP_STDIN, "cpp")
     assert task.line == 23
     assert task.function == "main"
@@ -152,7 +153,8 @@ def test_cpp_stdin_program_from_comment_samples():
     assert task.examples == (Example("3\n1 2 3\n", "6\n", "sample"), Example("1\n5\n", "5\n", "sample"))
     assert task.imports == ("#include <bits/stdc++.h>", "using namespace std;")
     lines = CPP_STDIN.split("\n")
-    assert task.function_range == Range(Position(0, 0), Position(len(lines) - 1, 0))
+    assert task.function_range == Range(Position(21, 0), Position(25, 1))
+    assert task.program_range == Range(Position(14, 0), Position(len(lines) - 1, 0))
     assert task.source == CPP_STDIN
     assert task.definition_range == Range(Position(21, 0), Position(25, 1))
 

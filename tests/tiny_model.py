@@ -48,8 +48,32 @@ def build_tokenizer(folder: Path, vocab_size: int = 400):
     return fast
 
 
-def build_tiny_model(folder: Path, tie_embeddings: bool = True, seed: int = 0) -> Path:
-    """Save a tiny random Qwen2ForCausalLM and its tokenizer to the folder; return the folder."""
+# The tiny twin of VibeThinker-1.5B (the default shape of build_tiny_model).
+TINY_1_5B_SHAPE = dict(
+    hidden_size=64,
+    intermediate_size=128,
+    num_hidden_layers=2,
+    num_attention_heads=4,
+    num_key_value_heads=2,
+    max_position_embeddings=4096,
+)
+# The tiny twin of VibeThinker-3B (Qwen2.5-Coder-3B: 36 layers against 28, 8 query heads per KV head against 6,
+# MLP 5.4x the hidden size, rope theta 1e6, tied embeddings): more layers and heads than the 1.5B's twin.
+TINY_3B_SHAPE = dict(
+    hidden_size=64,
+    intermediate_size=344,
+    num_hidden_layers=3,
+    num_attention_heads=8,
+    num_key_value_heads=1,
+    max_position_embeddings=4096,
+    rope_theta=1000000.0,
+)
+
+
+def build_tiny_model(
+    folder: Path, tie_embeddings: bool = True, seed: int = 0, shape: dict | None = None
+) -> Path:
+    """Save a tiny random Qwen2ForCausalLM (the 1.5B's twin unless `shape` says otherwise) and its tokenizer."""
     import torch
     from transformers import Qwen2Config, Qwen2ForCausalLM
 
@@ -58,12 +82,7 @@ def build_tiny_model(folder: Path, tie_embeddings: bool = True, seed: int = 0) -
     tokenizer = build_tokenizer(folder)
     config = Qwen2Config(
         vocab_size=len(tokenizer),
-        hidden_size=64,
-        intermediate_size=128,
-        num_hidden_layers=2,
-        num_attention_heads=4,
-        num_key_value_heads=2,
-        max_position_embeddings=4096,
+        **(shape or TINY_1_5B_SHAPE),
         tie_word_embeddings=tie_embeddings,
         bos_token_id=None,
         eos_token_id=tokenizer.eos_token_id,
@@ -73,3 +92,11 @@ def build_tiny_model(folder: Path, tie_embeddings: bool = True, seed: int = 0) -
     model = Qwen2ForCausalLM(config)
     model.save_pretrained(folder)
     return folder
+
+
+def build_tiny_3b_model(folder: Path, seed: int = 0) -> Path:
+    """Save a tiny random model with VibeThinker-3B's shape ratios (tied embeddings); return the folder.
+
+    Name the folder after the model (e.g. `VibeThinker-3B-tiny`) for its per-model defaults to apply.
+    """
+    return build_tiny_model(folder, tie_embeddings=True, seed=seed, shape=TINY_3B_SHAPE)

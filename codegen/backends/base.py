@@ -40,6 +40,9 @@ class ModelConfig:
     # cuda only: prompt + new tokens the warm-up sizes the KV caches for (rounded up to a power of two); a job
     # that needs more compiles a bigger decode step on first use, one that needs less reuses the warmed one.
     warmup_tokens: int = 10240
+    # LoRA adapter: a peft folder or Hugging Face id merged into the in-process model (transformers), or the
+    # adapter's served name sent as the request's model (openai: vLLM/SGLang `--lora-modules NAME=PATH`).
+    adapter: str = ""
 
 
 @dataclass(frozen=True)
@@ -55,6 +58,7 @@ class GenerationParams:
     prompt_lookup_num_tokens: int = (
         0  # >0: draft this many tokens from the prompt (edits that copy the input)
     )
+    top_k: int = 0  # sample among the k most likely tokens; 0 turns top-k off
 
 
 class Backend(Protocol):

@@ -36,10 +36,15 @@ def bucket_length(length: int, buckets: Sequence[int] = CACHE_BUCKETS) -> int:
     return -(-length // largest) * largest
 
 
-def sample(logits: torch.Tensor, temperature: float, top_p: float, generator=None) -> torch.Tensor:
-    """Pick one token per row of `logits` (rows, vocab): greedy at temperature 0, else nucleus sampling."""
+def sample(
+    logits: torch.Tensor, temperature: float, top_p: float, generator=None, top_k: int = 0
+) -> torch.Tensor:
+    """Pick one token per row of `logits` (rows, vocab): greedy at temperature 0, else top-k/nucleus sampling."""
     if temperature <= 0:
         return logits.argmax(dim=-1)
+    if 0 < top_k < logits.shape[-1]:
+        kth = logits.topk(top_k, dim=-1).values[..., -1:]
+        logits = logits.masked_fill(logits < kth, float("-inf"))
     probs = torch.softmax(logits.float() / temperature, dim=-1)
     if 0 < top_p < 1:
         sorted_probs, order = probs.sort(dim=-1, descending=True)
@@ -119,6 +124,7 @@ class DecodeOptions:
     prompt_lookup_num_tokens: int = 0
     stop: tuple[str, ...] = ()
     seed: int | None = None
+    top_k: int = 0  # 0: off
 
 
 @dataclass
@@ -318,7 +324,9 @@ class FastDecoder:
         (text, stop checks, callbacks) overlaps the GPU's; forced tokens (the thinking budget) are applied first.
         """
         while True:
-            tokens = self._apply_forced(sample(logits, options.temperature, options.top_p, generator), rows)
+            tokens = self._apply_forced(
+                sample(logits, options.temperature, options.top_p, generator, options.top_k), rows
+            )
             on_host, copied = self._copy_to_host(tokens)
             if state["generated"] + 1 < options.max_new_tokens:
                 logits = self.decode_tokens(tokens.unsqueeze(1), position, cache)[:, 0, :]
@@ -351,7 +359,7 @@ class FastDecoder:
 
     def _choose(self, logits: torch.Tensor, rows: list[Row], options: DecodeOptions, generator) -> list[int]:
         """Sample one token per row; forced tokens (the thinking budget) and padding for ended rows win."""
-        tokens = sample(logits, options.temperature, options.top_p, generator).tolist()
+        tokens = sample(logits, options.temperature, options.top_p, generator, options.top_k).tolist()
         for i, row in enumerate(rows):
             if row.reason:
                 tokens[i] = self.pad_id

@@ -22,6 +22,25 @@ class OpenAIBackend:
         """Remember the server; nothing connects until the first request."""
         self.config = config
         self.name = config.name
+        self.adapter: str | None = config.adapter or None  # a LoRA adapter's served name (vLLM, SGLang)
+
+    @property
+    def served_model(self) -> str:
+        """The request's `model`: the served adapter's name when one is set, else the model's."""
+        return self.adapter or self.config.name
+
+    def set_adapter(self, name: str) -> None:
+        """Ask the server for another served adapter ('' for the base model) from the next request on."""
+        self.adapter = name or None
+
+    def _check_hint(self) -> str:
+        """What to check when the server refuses a request."""
+        if not self.adapter:
+            return "check `model.baseUrl` and `model.name`."
+        return (
+            f"check `model.baseUrl` and that the server serves the adapter {self.adapter!r} "
+            "(vLLM: `--enable-lora --lora-modules NAME=PATH`)."
+        )
 
     def chat(
         self,
@@ -36,7 +55,7 @@ class OpenAIBackend:
         The thinking budget is not enforced here (the server decides); prompt lookup is the server's business.
         """
         body = {
-            "model": self.config.name,
+            "model": self.served_model,
             "messages": messages,
             "max_tokens": params.max_new_tokens,
             "temperature": params.temperature,
@@ -46,6 +65,8 @@ class OpenAIBackend:
         }
         if params.seed is not None:
             body["seed"] = params.seed
+        if params.top_k > 0:
+            body["top_k"] = params.top_k  # vLLM, SGLang and llama.cpp read it; sent only when set
         replies = [""] * params.n
         finished: set[int] = set()
         for chunk in self._stream("/chat/completions", body, should_stop):
@@ -82,7 +103,7 @@ class OpenAIBackend:
     ) -> str:
         """Plain text continuation through `/completions`."""
         body = {
-            "model": self.config.name,
+            "model": self.served_model,
             "prompt": prefix,
             "max_tokens": max_new_tokens,
             "temperature": 0.0,
@@ -170,7 +191,7 @@ class OpenAIBackend:
                     detail = " ".join(response.text.split())[:200]
                     raise BackendError(
                         f"The model server at {url} answered HTTP {response.status_code} ({detail}); "
-                        "check `model.baseUrl` and `model.name`."
+                        f"{self._check_hint()}"
                     )
                 seen_data = False
                 for line in response.iter_lines():

@@ -215,6 +215,39 @@ class TransformersBackend:
             static_cache=on_cuda,
             compile_step=on_cuda and config.compile and config.quantization in ("", "none"),
         )
+        self.adapter: str | None = None  # the LoRA adapter in use (merged into the weights)
+        self.adapter_error: str | None = None  # why the configured adapter is not in use
+        self._adapters = None
+        if config.adapter:
+            try:
+                self.set_adapter(config.adapter)
+            except BackendError as exc:
+                self.adapter_error = str(exc)
+
+    def set_adapter(self, name: str) -> None:
+        """Use LoRA adapter `name` ('' for none) without reloading the base weights.
+
+        The adapter is merged into the weights in place (the decoder and its compiled step keep working); on
+        BackendError (one sentence naming the adapter) the base model is in use."""
+        if self._adapters is None and not name:
+            return
+        if self._adapters is None:
+            if importlib.util.find_spec("peft") is None:
+                raise BackendError(
+                    f"The adapter {name!r} needs the peft package; install it with "
+                    "`pip install 'vibethinker-lsp[train]'`, or set `model.adapter` to an empty string."
+                )
+            from codegen.adapters import AdapterSlot
+
+            self._adapters = AdapterSlot(
+                self.model, self.config.name, merge=self.config.quantization in ("", "none")
+            )
+        self.adapter = None
+        if name:
+            self._adapters.apply(name)
+        else:
+            self._adapters.clear()
+        self.adapter = name or None
 
     def warm_up(self, report: Callable[[str], None]) -> None:
         """Compile and record the decode step at load (CUDA with compile on); fall back to eager on failure."""
@@ -257,6 +290,7 @@ class TransformersBackend:
             thinking_budget=params.thinking_budget,
             prompt_lookup_num_tokens=params.prompt_lookup_num_tokens,
             seed=params.seed,
+            top_k=params.top_k,
         )
         n = self._candidates_for(params.n, len(prompt_ids) + params.max_new_tokens + 1)
         result = self._decode(prompt_ids, n, options, on_text, should_stop, on_candidate)
@@ -382,7 +416,7 @@ class TransformersBackend:
             stopping_criteria=StoppingCriteriaList([_Step()]),
         )
         if sample:
-            kwargs.update(temperature=params.temperature, top_p=params.top_p)
+            kwargs.update(temperature=params.temperature, top_p=params.top_p, top_k=params.top_k)  # 0: off
         if params.prompt_lookup_num_tokens and len(prompts) == 1:
             kwargs.update(prompt_lookup_num_tokens=params.prompt_lookup_num_tokens)
         if params.seed is not None:
@@ -399,6 +433,7 @@ class TransformersBackend:
             self.decoder.release()
         self.decoder = None
         self.model = None
+        self._adapters = None
         gc.collect()
         if torch.cuda.is_available():
             torch.cuda.empty_cache()

@@ -125,8 +125,8 @@ async def run_action(client: LanguageClient, editor: Editor, action: types.CodeA
         return
     resolved = await client.code_action_resolve_async(action)
     if resolved.edit is not None:
-        editor.apply(resolved.edit)
-    elif resolved.command is not None:
+        applied = editor.apply(resolved.edit).applied
+    if resolved.command is not None and (resolved.edit is None or applied):  # editors run it after the edit
         await client.workspace_execute_command_async(
             types.ExecuteCommandParams(command=resolved.command.command, arguments=resolved.command.arguments)
         )

@@ -312,18 +312,10 @@ def test_inline_completion_request_returns_the_cleaned_continuation(nvim: Neovim
     assert prompt.startswith("def area(width, height):") and prompt.endswith("    return width")
 
 
-INLINE_NOT_ADVERTISED = (
-    "lsp_server/server.py registers textDocument/inlineCompletion without InlineCompletionOptions, so pygls "
-    "leaves inlineCompletionProvider out of the initialize result and Neovim never asks for ghost text "
-    "(and the server answers textDocument/completion with null for Neovim because it has inline support)"
-)
-
-
 def test_ghost_text_appears_while_typing_and_tab_accepts_it(nvim: Neovim):
     seen = nvim.run("ghost_text.lua", "area.py", AREA_SOURCE, {"line": "    return width"})
 
-    if not seen["advertised"]:
-        pytest.xfail(INLINE_NOT_ADVERTISED)
+    assert seen["advertised"], f"no inlineCompletionProvider in {seen.get('capabilities')}"
     assert seen["mode_while_shown"] == "i"
     assert seen["ghost"] == {"row": 3, "text": " * height"}
     assert seen["line"] == "    return width * height"
@@ -341,3 +333,21 @@ def test_run_examples_shows_the_failing_example_as_a_diagnostic(nvim: Neovim):
     assert "expected: [1, 2]" in diagnostic["message"]
     assert "actual:   [0, 1]" in diagnostic["message"]
     assert nvim.fake.requests == []  # running the examples needs no model
+
+
+def test_setup_warns_about_an_option_it_does_not_know(nvim: Neovim):
+    """A `model` table at the top level of setup() (instead of under `settings`) is reported, not ignored
+    silently; the settings a user meant stay unset, and a correct setup() warns about nothing."""
+    seen = nvim.run(
+        "unknown_option.lua",
+        "notes.txt",
+        "no server attaches to a text file\n",
+        {"settings": nvim.settings()},
+        init_lua="-- setup() is called by the scenario\n",
+    )
+
+    assert not seen["good"], seen["good"]
+    (warning,) = seen["bad"]
+    assert "`model`" in warning and "settings" in warning
+    assert warning.count(". ") == 0 and warning.endswith(".")  # one sentence
+    assert not seen["settings_after_bad"]  # ignored: no model settings reach the server

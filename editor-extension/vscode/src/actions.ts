@@ -29,9 +29,28 @@ export function isCommand(action: LspCommand | LspCodeAction): action is LspComm
   return typeof (action as LspCommand).command === 'string';
 }
 
-/** The first "Implement ..." action of a code action list, if any. */
+/** The server's name for the Implement action (`data.action`) and the command that runs it. */
+export const IMPLEMENT_ACTION = 'implement';
+export const IMPLEMENT_COMMAND = 'vibethinker.implement';
+
+/**
+ * Which of the server's actions this is: a code action's `data.action`, or for a bare Command the action its
+ * command runs. Titles are for people (and change with the task's text), so they are never read.
+ */
+export function actionName(action: LspCommand | LspCodeAction): string | undefined {
+  if (isCommand(action)) {
+    return action.command === IMPLEMENT_COMMAND ? IMPLEMENT_ACTION : undefined;
+  }
+  const data = action.data;
+  if (typeof data === 'object' && data !== null && typeof (data as { action?: unknown }).action === 'string') {
+    return (data as { action: string }).action;
+  }
+  return undefined;
+}
+
+/** The first Implement action of a code action list (chosen by `data.action`), if any. */
 export function findImplementAction<T extends LspCommand | LspCodeAction>(actions: T[] | null | undefined): T | undefined {
-  return (actions ?? []).find((action) => action.title.startsWith('Implement '));
+  return (actions ?? []).find((action) => actionName(action) === IMPLEMENT_ACTION);
 }
 
 /**

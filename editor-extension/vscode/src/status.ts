@@ -13,6 +13,10 @@ export type ModelState = 'idle' | 'loading' | 'ready' | 'generating' | 'error' |
 /** The params of `vibethinker/status` (every field but `state` optional on the wire). */
 export interface StatusParams {
   model?: string;
+  /** The model's short name, e.g. `VibeThinker-3B` (a folder's last part for unknown models). */
+  modelShort?: string;
+  /** Which sampling applies, e.g. `VibeThinker-3B defaults: temperature 1.0, ...`. */
+  sampling?: string;
   state: ModelState;
   detail?: string;
   sandbox?: string;
@@ -46,6 +50,8 @@ export function mergeStatus(previous: StatusParams | undefined, update: unknown)
   const rate = typeof raw.tokensPerSecond === 'number' && Number.isFinite(raw.tokensPerSecond) ? raw.tokensPerSecond : undefined;
   return {
     model: text('model') ?? previous?.model,
+    modelShort: text('modelShort') ?? previous?.modelShort,
+    sampling: text('sampling') ?? previous?.sampling,
     state,
     detail: text('detail') ?? '',
     sandbox: text('sandbox') ?? previous?.sandbox,
@@ -72,11 +78,16 @@ export function describeStatus(status: StatusParams): StatusView {
       parts.push(short(status.detail));
     }
   }
+  if (status.modelShort && (status.state === 'idle' || status.state === 'ready')) {
+    parts.push(status.modelShort);
+  }
   if (status.sandbox) {
     parts.push(`sandbox: ${status.sandbox}`);
   }
+  const model = status.modelShort && status.modelShort !== status.model ? `${status.modelShort} (${status.model})` : status.model;
   const tooltip = [
-    `Model: ${status.model ?? 'not loaded yet'}`,
+    `Model: ${model ?? 'not loaded yet'}`,
+    ...(status.sampling ? [`Sampling: ${status.sampling}`] : []),
     `State: ${status.state}${status.detail ? ` (${status.detail})` : ''}`,
     `Sandbox: ${status.sandbox ?? 'not checked yet'}`,
     'Click to show the VibeThinker output.',

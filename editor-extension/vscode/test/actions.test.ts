@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { findImplementAction, isCommand, nextStep } from '../src/actions';
+import { actionName, findImplementAction, isCommand, nextStep } from '../src/actions';
 
 const UNRESOLVED = {
   title: 'Implement TODO: hash map, O(n)',
@@ -35,4 +35,14 @@ test('the Implement action is picked out of the list, whatever its position', ()
   assert.equal(findImplementAction([run, UNRESOLVED]), UNRESOLVED);
   assert.equal(findImplementAction([run]), undefined);
   assert.equal(findImplementAction(null), undefined);
+});
+
+test('actions are chosen by data.action, never by their title', () => {
+  const renamed = { ...UNRESOLVED, title: 'Write the code for this TODO' };
+  const lookalike = { title: 'Implement TODO: but not really', kind: 'quickfix', data: { action: 'optimize' } };
+  assert.equal(actionName(renamed), 'implement');
+  assert.equal(findImplementAction([lookalike, renamed]), renamed);
+  assert.equal(findImplementAction([lookalike, { title: 'Implement X', kind: 'quickfix' }]), undefined);
+  const command = { title: 'anything', command: 'vibethinker.implement', arguments: ['file:///a.py', 9] };
+  assert.equal(findImplementAction([command]), command);
 });

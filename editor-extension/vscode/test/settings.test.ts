@@ -53,7 +53,7 @@ test('every contributed server setting is sent with its default when the user se
   }
   const options = toServerSettings(serverSettingKeys(config), getterOver(defaults));
   assert.equal(options.model.backend, 'transformers');
-  assert.equal(options.generation.temperature, 0.6);
+  assert.equal(options.generation.temperature, null); // null: the server uses the model's own default
   const sent = Object.entries(options).flatMap(([section, values]) => Object.keys(values).map((k) => `${section}.${k}`));
   assert.deepEqual(sent.sort(), serverSettingKeys(config).sort());
   assert.ok(!('server' in options) && !('trace' in options));

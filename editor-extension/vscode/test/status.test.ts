@@ -43,3 +43,19 @@ test('generating without a numeric rate shows the server detail (which carries t
   const view = describeStatus(mergeStatus(undefined, { model: 'm', state: 'generating', detail: '37 tokens/s' }));
   assert.match(view.text, /generating · 37 tokens\/s/);
 });
+
+test('the model short name shows when idle or ready, and the tooltip says which sampling defaults apply', () => {
+  const first = mergeStatus(undefined, {
+    model: 'WeiboAI/VibeThinker-3B',
+    modelShort: 'VibeThinker-3B',
+    sampling: 'VibeThinker-3B defaults: temperature 1.0, top_p 0.95, top_k off, thinking budget 4096',
+    state: 'idle',
+    sandbox: 'strong',
+  });
+  const ready = describeStatus(mergeStatus(first, { model: 'WeiboAI/VibeThinker-3B', state: 'ready', detail: '' }));
+  assert.match(ready.text, /VibeThinker: ready · VibeThinker-3B · sandbox: strong/);
+  assert.match(ready.tooltip, /Model: VibeThinker-3B \(WeiboAI\/VibeThinker-3B\)/);
+  assert.match(ready.tooltip, /Sampling: VibeThinker-3B defaults: temperature 1\.0/);
+  const generating = describeStatus(mergeStatus(first, { state: 'generating', tokensPerSecond: 5 }));
+  assert.doesNotMatch(generating.text, /VibeThinker-3B/);
+});

@@ -22,6 +22,11 @@ local status = require('vibethinker.status')
 ---@field commands? boolean             buffer-local :Vibe* commands (default: true)
 ---@field keymaps? vibethinker.Keymaps|false
 
+--- The keys setup() reads; any other key is reported and ignored.
+M.option_keys = {
+  'cmd', 'python', 'filetypes', 'root_markers', 'settings', 'inline_completion', 'commands', 'keymaps',
+}
+
 ---@type vibethinker.Options
 M.defaults = {
   cmd = { 'vibethinker-lsp' },
@@ -116,16 +121,41 @@ local function command_range(cmd_opts)
   return { start = { first, 0 }, ['end'] = { last, math.max(#last_text, 1) } }
 end
 
---- Apply the VibeThinker code action whose title matches a Lua pattern (at the cursor, or on a range).
----@param pattern string
+--- The server's workspace command for each action name (`data.action` of its code actions).
+M.action_commands = {
+  implement = 'vibethinker.implement',
+  applyUnverified = 'vibethinker.applyUnverified',
+  optimize = 'vibethinker.optimize',
+  fix = 'vibethinker.fix',
+  explain = 'vibethinker.explainComplexity',
+  runExamples = 'vibethinker.runExamples',
+}
+
+--- Which of the server's actions a code action (or bare command) is: its `data.action`, never its title.
+---@param action lsp.CodeAction|lsp.Command
+---@return string?
+function M.action_name(action)
+  if type(action.command) == 'string' then
+    for name, command in pairs(M.action_commands) do
+      if command == action.command then
+        return name
+      end
+    end
+    return nil
+  end
+  return type(action.data) == 'table' and action.data.action or nil
+end
+
+--- Apply the VibeThinker code action with this `data.action` name (at the cursor, or on a range).
+---@param name string one of the keys of `action_commands`, e.g. 'implement'
 ---@param range? {start: integer[], end: integer[]}
-function M.code_action(pattern, range)
+function M.code_action(name, range)
   with_client(function(client)
     vim.lsp.buf.code_action({
       apply = true,
       range = range,
       filter = function(action, client_id)
-        return (client_id == nil or client_id == client.id) and action.title:match(pattern) ~= nil
+        return (client_id == nil or client_id == client.id) and M.action_name(action) == name
       end,
     })
   end)
@@ -133,12 +163,12 @@ end
 
 --- Implement the TODO on the cursor line.
 function M.implement()
-  M.code_action('^Implement ')
+  M.code_action('implement')
 end
 
 --- Run the function under the cursor on its examples; the results become diagnostics.
 function M.run_examples()
-  M.code_action('^Run examples of ')
+  M.code_action('runExamples')
 end
 
 --- Show the hover: complexity estimate, last example results and the model's explanation.
@@ -209,19 +239,19 @@ local function create_commands(bufnr)
   command('VibeRunExamples', M.run_examples, 'VibeThinker: run this function on its examples')
   command('VibeExplain', function(args)
     if args.range > 0 then
-      M.code_action('^Explain complexity of ', command_range(args))
+      M.code_action('explain', command_range(args))
     else
       M.explain()
     end
   end, 'VibeThinker: explain this function (with a range: insert a complexity comment)', { range = true })
   command('VibeOptimize', function(args)
-    M.code_action('^Optimize ', command_range(args))
+    M.code_action('optimize', command_range(args))
   end, 'VibeThinker: rewrite this function with a better complexity, verified on its examples', { range = true })
   command('VibeFix', function()
-    M.code_action('^Fix .* to pass the examples')
+    M.code_action('fix')
   end, 'VibeThinker: fix this function so that it passes its examples')
   command('VibeApplyUnverified', function()
-    M.code_action('^Apply unverified candidate')
+    M.code_action('applyUnverified')
   end, 'VibeThinker: insert the closest candidate although it failed the examples')
   command('VibeCancel', M.cancel, 'VibeThinker: cancel the running jobs')
   command('VibeStatus', M.show_status, 'VibeThinker: model state and sandbox level')
@@ -337,11 +367,33 @@ local function as_json_object(value)
   return copy
 end
 
+--- Warn, in one sentence, about keys of setup()'s options that it does not know (they are ignored).
+---@param opts table
+function M.warn_unknown_keys(opts)
+  local unknown = {}
+  for key in pairs(opts) do
+    if not vim.tbl_contains(M.option_keys, key) then
+      table.insert(unknown, ('`%s`'):format(tostring(key)))
+    end
+  end
+  if #unknown == 0 then
+    return
+  end
+  table.sort(unknown)
+  local message = 'VibeThinker: setup() ignores the unknown option(s) %s; it reads %s, and server settings '
+    .. 'such as `model` go under `settings`.'
+  vim.notify(
+    message:format(table.concat(unknown, ', '), table.concat(M.option_keys, ', ')),
+    vim.log.levels.WARN
+  )
+end
+
 --- Configure and enable the server; turn on inline completion, commands and key maps where it attaches.
 ---@param opts? vibethinker.Options
 function M.setup(opts)
   vim.validate('opts', opts, 'table', true)
   opts = opts or {}
+  M.warn_unknown_keys(opts)
   M.options = vim.tbl_deep_extend('force', vim.deepcopy(M.defaults), opts)
   for _, key in ipairs({ 'cmd', 'filetypes', 'root_markers' }) do
     if opts[key] ~= nil then

@@ -6,7 +6,7 @@ return function(H, params)
   vim.lsp.buf.code_action({
     apply = true,
     filter = function(action)
-      return action.title:match('^Implement ') ~= nil
+      return type(action.data) == 'table' and action.data.action == 'implement'
     end,
   })
   H.wait(function()

@@ -1,0 +1,28 @@
+// First at least.
+//
+// Given a sorted array of n integers and q queries x, print for each query how many elements are less
+// than x. The first line holds n and q, the second the array, then one query per line.
+//
+// Constraints: 1 <= n, q <= 2*10^5, 1 <= a_i, x <= 10^9.
+// Time limit: 1 second
+
+#include <cstdio>
+#include <vector>
+
+int main() {
+    int n, q;
+    if (std::scanf("%d %d", &n, &q) != 2) return 1;
+    std::vector<int> a(n);
+    for (auto& x : a) std::scanf("%d", &x);
+    while (q--) {
+        int x;
+        std::scanf("%d", &x);
+        int lo = 0, hi = n - 1;  // the answer can be n, which this search never reaches
+        while (lo < hi) {
+            int mid = (lo + hi) / 2;
+            if (a[mid] < x) lo = mid + 1;
+            else hi = mid;
+        }
+        std::printf("%d\n", lo);
+    }
+}

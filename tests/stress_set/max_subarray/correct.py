@@ -1,0 +1,23 @@
+"""Maximum subarray.
+
+Given an array of n integers, print the largest sum of a non-empty contiguous subarray.
+The first line holds n, the second the n integers a_i.
+
+Constraints: 1 <= n <= 2*10^5, |a_i| <= 10^9.
+Time limit: 1 second
+"""
+
+import sys
+
+
+def main():
+    data = sys.stdin.buffer.read().split()
+    n = int(data[0])
+    best = cur = None
+    for x in map(int, data[1 : n + 1]):
+        cur = x if cur is None or cur < 0 else cur + x
+        best = cur if best is None else max(best, cur)
+    print(best)
+
+
+main()
