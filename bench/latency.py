@@ -490,7 +490,9 @@ def print_flood(report: dict, args: argparse.Namespace) -> None:
     print(f"flood while generating / idle: p50 {r['p50']:.2f}x p99 {r['p99']:.2f}x")
     print(f"samples taken while the model was generating: {report['generating_share']:.0%} (lowest run)")
     print(f"one didChange on the server (Documents.change): {report['did_change_ms']} ms")
-    print(f"p99 <= {TARGET_P99_MS:.0f} ms in the flood while generating: {report['flood_generating_p99_within_target']}")
+    print(
+        f"p99 <= {TARGET_P99_MS:.0f} ms in the flood while generating: {report['flood_generating_p99_within_target']}"
+    )
 
 
 def print_gil(report: dict) -> None:
@@ -517,7 +519,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=15.0, help="seconds per flood condition")
     parser.add_argument("--model", help="checkpoint folder for --flood/--gil (default: a tiny random Qwen2)")
     parser.add_argument(
-        "--switch-interval", type=float, help="serve with this sys.setswitchinterval (--flood; default: the server's)"
+        "--switch-interval",
+        type=float,
+        help="serve with this sys.setswitchinterval (--flood; default: the server's)",
     )
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()

@@ -189,10 +189,10 @@ class AdapterSlot:
 
     def apply(self, name: str) -> AdapterInfo:
         """Replace the current adapter by `name`; on AdapterError the base model is left in use."""
+        self.clear()  # whatever happens next, the adapter asked for replaces the one in use
         info = read_info(name)
         weights = read_weights(info)
         targets = check_fits(info, weights, self.model, self.model_name)
-        self.clear()
         try:
             if self.merge:
                 self._merge_in(info, targets)

@@ -101,7 +101,7 @@ def normalize(text: str) -> str:
 # Numbers
 
 
-_ATOM = r"\d+(?:\.\d+)?(?:[eE][+]?\d+)?(?:\s*\^\s*\d+)?"
+_ATOM = r"(?>\d++(?:\.\d++)?(?:[eE]\+?\d++)?(?:\s*+\^\s*+\d++)?)"
 NUMBER = rf"-?\s*{_ATOM}(?:\s*\*\s*{_ATOM})?(?:\s*[-+]\s*\d+(?![\d.^eE*]))?"
 
 
@@ -144,19 +144,20 @@ def _atom_value(text: str) -> Decimal | None:
 # Variables
 
 
-_INDEX = r"(?:_\w+|\[[^\[\]]*\])*"
-_NAME = r"[A-Za-z][A-Za-z0-9]*"
-_VAR = (
-    rf"(?:\|{_NAME}{_INDEX}\||len\(\s*{_NAME}{_INDEX}\s*\)|{_NAME}{_INDEX}(?:\.(?:length|size)(?:\(\))?)?"
-    rf"|\.\.\.)"
+_INDEX = r"(?:_[A-Za-z0-9]++|\[[^\[\]]*+\])*+"
+_NAME = r"[A-Za-z][A-Za-z0-9]*+"
+_TOKEN = re.compile(
+    rf"(?P<op><=|>=|<|>)"
+    rf"|(?P<num>(?<![A-Za-z0-9_.]){NUMBER})"
+    rf"|(?P<var>\|{_NAME}{_INDEX}\||len\(\s*{_NAME}{_INDEX}\s*\)|{_NAME}{_INDEX}(?:\.(?:length|size)(?:\(\))?)?|\.\.\.)"
+    rf"|(?P<comma>,)"
+    rf"|(?P<space>\s+)"
+    rf"|(?P<other>.)",
+    re.DOTALL,
 )
-_VARS = rf"{_VAR}(?:\s*,\s*{_VAR})*"
-_OP = r"<=|>=|<|>"
-_TERM = rf"(?:{NUMBER}|{_VARS})"
-_CHAIN = re.compile(rf"(?<![\w.^*])(?:{_TERM})(?:\s*(?:{_OP})\s*(?:{_TERM}))+")
-_WORDS = re.compile(
-    rf"(?<![\w.])(?P<var>{_VARS})\s+(?:is\s+|are\s+)?(?:at\s+most|does\s+not\s+exceed|do\s+not\s+exceed|"
-    rf"doesn't\s+exceed|don't\s+exceed|not\s+exceeding|no\s+more\s+than)\s+(?P<num>{NUMBER})",
+_AT_MOST = re.compile(
+    r"\s+(?:is\s+|are\s+)?(?:at\s+most|does\s+not\s+exceed|do\s+not\s+exceed|doesn't\s+exceed|"
+    r"don't\s+exceed|not\s+exceeding|no\s+more\s+than)\s+",
     re.IGNORECASE,
 )
 _PROSE_WORDS = {"and", "or", "the", "of", "is", "are", "for", "all", "each", "every", "where", "if", "then"}
@@ -219,17 +220,61 @@ class _Ranges:
 def read_constraints(text: str) -> Constraints:
     """Return the constraints a statement states: each bounded variable's widest range, and max_n."""
     ranges = _Ranges()
-    plain = normalize(text or "")
-    for match in _CHAIN.finditer(plain):
-        _read_chain(match.group(), ranges)
-    for match in _WORDS.finditer(plain):
-        high = parse_number(match.group("num"))
-        for variable in _split_vars(match.group("var")):
-            name = canonical(variable)
-            if name is not None and high is not None:
-                ranges.add(name, None, high)
+    for terms, ops in _chains(_tokens(normalize(text or ""))):
+        _read_chain(terms, ops, ranges)
     bounds = _combine(ranges)
     return Constraints(max_n=_max_n(bounds), bounds=bounds)
+
+
+def _tokens(text: str) -> list[tuple[str, str]]:
+    """Split normalised text into (kind, text) tokens: op, num, var, comma, other (spaces dropped)."""
+    text = _AT_MOST.sub(" <= ", text)
+    out = []
+    for match in _TOKEN.finditer(text):
+        kind = match.lastgroup or "other"
+        if kind != "space":
+            out.append((kind, match.group()))
+    return out
+
+
+def _chains(tokens: list[tuple[str, str]]) -> list[tuple[list[str], list[str]]]:
+    """Return every `term op term (op term)*` run; a term is a number or a comma-separated variable list."""
+    found = []
+    i = 0
+    while i < len(tokens):
+        term, j = _term_at(tokens, i)
+        if term is None:
+            i += 1
+            continue
+        terms, ops = [term], []
+        while j < len(tokens) and tokens[j][0] == "op":
+            following, k = _term_at(tokens, j + 1)
+            if following is None:
+                break
+            ops.append(tokens[j][1])
+            terms.append(following)
+            j = k
+        if ops:
+            found.append((terms, ops))
+        i = j
+    return found
+
+
+def _term_at(tokens: list[tuple[str, str]], i: int) -> tuple[str | None, int]:
+    """Return the term starting at token i (as text) and the index after it, or (None, i)."""
+    if i >= len(tokens):
+        return None, i
+    kind, text = tokens[i]
+    if kind == "num":
+        return text, i + 1
+    if kind != "var":
+        return None, i
+    parts = [text]
+    j = i + 1
+    while j + 1 < len(tokens) and tokens[j][0] == "comma" and tokens[j + 1][0] == "var":
+        parts.append(tokens[j + 1][1])
+        j += 2
+    return ", ".join(parts), j
 
 
 def _split_vars(text: str) -> list[str]:
@@ -237,17 +282,15 @@ def _split_vars(text: str) -> list[str]:
     return [part.strip() for part in text.split(",") if part.strip()]
 
 
-def _read_chain(chain: str, ranges: _Ranges) -> None:
+def _read_chain(terms: list[str], ops: list[str], ranges: _Ranges) -> None:
     """Record the bounds of one `LO <= x, y <= HI` chain (either direction, strict or not)."""
-    pieces = re.split(rf"\s*({_OP})\s*", chain.strip())
-    terms, ops = pieces[0::2], pieces[1::2]
     if any(op.startswith(">") for op in ops):
         if not all(op.startswith(">") for op in ops):
             return
         terms, ops = terms[::-1], [op.replace(">", "<") for op in reversed(ops)]
     values = [_term_value(term) for term in terms]
     for i, term in enumerate(terms):
-        if values[i] is not None:
+        if values[i] is not None or not _is_variable_term(term):
             continue
         low, high, high_ref = _neighbours(values, terms, ops, i)
         for variable in _split_vars(term):
@@ -263,11 +306,14 @@ def _read_chain(chain: str, ranges: _Ranges) -> None:
                 ranges.high_refs.setdefault(name, []).append(high_ref)
 
 
+def _is_variable_term(term: str) -> bool:
+    """Return True for a variable list (as opposed to a number)."""
+    return term[:1].isalpha() or term[:1] in "|."
+
+
 def _term_value(term: str) -> int | None:
-    """Return a numeric term's value, None for a variable term."""
-    if re.fullmatch(NUMBER, term.strip()):
-        return parse_number(term)
-    return None
+    """Return a numeric term's value, None for a variable term (or a number too odd to use)."""
+    return None if _is_variable_term(term) else parse_number(term)
 
 
 def _neighbours(

@@ -25,8 +25,6 @@ from codegen.tasks import (
     extract_tasks,
     function_at,
     function_node_at,
-    task_at_line,
-    task_for_selection,
 )
 
 
@@ -63,7 +61,9 @@ class ParsedDocument:
         """The syntax tree of the current text: the edits since the last request are parsed here, in one go."""
         if self._stale:
             old = self._tree
-            self._tree = self._parser.parse(self._data) if old is None else self._parser.parse(self._data, old)
+            self._tree = (
+                self._parser.parse(self._data) if old is None else self._parser.parse(self._data, old)
+            )
             self._stale = False
         return self._tree
 
@@ -242,30 +242,6 @@ class ParsedDocument:
             return []
         found = extract_tasks(self._text, self.language, self.path, lines=(first, last), source=src)
         return [t for t in found if first <= t.line <= last]
-
-    def task_at_line(self, line: int) -> Task | None:
-        """The task for a code action on a 1-based line: the marker on that line, else a task whose
-        function holds the line. Reads only the function around the line unless tasks are cached."""
-        if self._tasks is not None:
-            return task_at_line(self._tasks, line)
-        src = self._src()
-        if src is None:
-            return None
-        first, last = line, line
-        func = function_node_at(self.tree, self.language, Position(line - 1, 0), self._text, source=src)
-        if func is not None:
-            first, last = func.start_point[0] + 1, func.end_point[0] + 1
-        nearby = extract_tasks(
-            self._text, self.language, self.path, lines=(max(first - 3, 1), last), source=src
-        )
-        return task_at_line(nearby, line)
-
-    def task_for_selection(self, start: Position, end: Position) -> Task | None:
-        """A selection task for the selected text and its enclosing function."""
-        src = self._src()
-        if src is None:
-            return None
-        return task_for_selection(self._text, self.language, start, end, self.path, source=src)
 
     def function_at(self, position: Position) -> Task | None:
         """The function under a position, as hover shows it."""

@@ -161,7 +161,11 @@ def keep_docstring(task: Task, code: str) -> str:
     if body is None or body.named_child_count == 0:
         return code
     first = body.named_children[0]
-    if first.type == "expression_statement" and first.named_child_count and first.named_children[0].type == "string":
+    if (
+        first.type == "expression_statement"
+        and first.named_child_count
+        and first.named_children[0].type == "string"
+    ):
         return code
     lines = code.split("\n")
     row = first.start_point[0]

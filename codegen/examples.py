@@ -13,6 +13,7 @@ import ast
 import json
 import re
 import textwrap
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -204,11 +205,6 @@ def arguments_call(function: str, args: str) -> str | None:
 
 # ----------------------------------------------------------------------------------------------------------
 # Function-style examples
-
-
-def examples_from_docstring(doc: str, function: str) -> list[Example]:
-    """Return the function-style examples in a docstring or comment text, in every layout we read."""
-    return function_examples(doc, function)
 
 
 def function_examples(text: str, function: str, language: str = "python") -> list[Example]:
@@ -458,6 +454,83 @@ def assert_examples(source: str, function: str, language: str = "python") -> lis
         if parts is not None and parts[1] == "==":
             out.append(Example(parts[0], parts[2], "assert"))
     return _unique(for_language(out, language))
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Examples that are not examples
+
+
+_EXAMPLES_HEADING = re.compile(r"^\s*(?:#+\s*)?(?:examples?|sample\s+tests?)\s*\d*\s*:?\s*$", re.IGNORECASE)
+_OTHER_HEADING = re.compile(r"^\s*(?:#+\s*)?[A-Za-z][A-Za-z ]{0,30}:\s*$")
+_CODE_LAYOUTS = ("doctest", "assert")
+
+
+def value_kind(expr: str) -> str | None:
+    """Return the kind of a literal value ("number", "str", "bool", "list", "tuple", "set", "dict"), or
+    None for None and for anything that is not a plain literal (which then agrees with every kind)."""
+    try:
+        node = ast.parse(expr.strip(), mode="eval").body
+    except (SyntaxError, ValueError):
+        return None
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+        node = node.operand
+    if isinstance(node, ast.Constant):
+        if node.value is None:
+            return None
+        if isinstance(node.value, bool):
+            return "bool"
+        return "number" if isinstance(node.value, (int, float, complex)) else type(node.value).__name__
+    kinds = {ast.List: "list", ast.ListComp: "list", ast.Tuple: "tuple", ast.Set: "set", ast.Dict: "dict"}
+    return kinds.get(type(node))
+
+
+def examples_section(text: str) -> str:
+    """Return the lines under `Examples:` / `Example 1:` headings (up to the next other heading)."""
+    out: list[str] = []
+    inside = False
+    for line in text.split("\n"):
+        if _EXAMPLES_HEADING.match(line):
+            inside = True
+        elif _OTHER_HEADING.match(line):
+            inside = False
+        elif inside:
+            out.append(line)
+    return "\n".join(out)
+
+
+def trusted_examples(
+    examples: Sequence[Example], text: str, function: str | None, language: str = "python"
+) -> tuple[list[Example], list[Example]]:
+    """Split a function's examples into (kept, dropped): when their values disagree in kind (an int where
+    the `Examples:` section shows lists, as a recurrence `tri(1) = 3` in the prose does), the ones under the
+    heading are trusted and the others of a kind the heading never shows are dropped. Doctests and asserts
+    (code that runs) are always kept, and nothing is dropped when there is no such heading."""
+    kept = list(examples)
+    kinds = {value_kind(e.output) for e in kept} - {None}
+    if len(kinds) < 2 or not function:
+        return kept, []
+    under = {(e.input, e.output) for e in function_examples(examples_section(text), function, language)}
+    trusted = {value_kind(output) for _, output in under} - {None}
+    if not trusted:
+        return kept, []
+    dropped = [
+        e
+        for e in kept
+        if (e.input, e.output) not in under
+        and e.layout not in _CODE_LAYOUTS
+        and value_kind(e.output) not in trusted | {None}
+    ]
+    return [e for e in kept if e not in dropped], dropped
+
+
+def dropped_note(dropped: Sequence[Example]) -> str:
+    """Say which examples were dropped for disagreeing with the `Examples:` section ("" when none)."""
+    if not dropped:
+        return ""
+    shown = ", ".join(f"{e.input} -> {e.output}" for e in dropped[:5])
+    more = f" and {len(dropped) - 5} more" if len(dropped) > 5 else ""
+    noun = "example" if len(dropped) == 1 else "examples"
+    return f"Ignored {len(dropped)} {noun} that disagree with the Examples section: {shown}{more}."
 
 
 # ----------------------------------------------------------------------------------------------------------

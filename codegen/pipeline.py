@@ -244,7 +244,9 @@ def solve(
             if on_progress:
                 on_progress(f"stress testing candidate {index + 1}/{params.n}", counter["tokens"])
             code = runnable_code(task, candidate.code)
-            candidate.stress = stress_candidate(task, code, judge_tests(task), judge, plan, stress, limits, cancel)
+            candidate.stress = stress_candidate(
+                task, code, judge_tests(task), judge, plan, stress, limits, cancel
+            )
         if on_judged:
             on_judged(candidate)
         return candidate

@@ -23,7 +23,6 @@ from codegen.languages import parser
 
 _PY_IMPORTS = ("import_statement", "import_from_statement", "future_import_statement")
 _PY_DEFINITIONS = ("function_definition", "class_definition", "decorated_definition")
-_CPP_TEXT_KEYED = ("preproc_include", "using_declaration", "namespace_definition", "preproc_call")
 _CPP_NAMED = (
     "function_definition",
     "template_declaration",
@@ -222,12 +221,6 @@ def _one_span(data: bytes, spans: list[Span]) -> Span:
         at = span.end
     out.append(data[at:end].decode("utf-8", errors="replace"))
     return Span(start, end, "".join(out))
-
-
-def apply_span(file_text: str, span: Span) -> str:
-    """The file with a span replaced."""
-    data = file_text.encode("utf-8")
-    return (data[: span.start].decode("utf-8") + span.text + data[span.end :].decode("utf-8"))
 
 
 # ----------------------------------------------------------------------------------------------------------

@@ -91,7 +91,7 @@ def request_model_oracles(
 
 def cancel_model_oracles(plan: StressPlan | None) -> None:
     """Stop the model's oracle chats (when the solve ends without needing them)."""
-    for job in (plan.jobs.values() if plan else ()):
+    for job in plan.jobs.values() if plan else ():
         job.cancel()
 
 

@@ -42,6 +42,7 @@ from codegen.examples import (
     sample_files,
     stdin_block_examples,
     stdin_examples,
+    trusted_examples,
 )
 from codegen.languages import LanguageQueries, language_for, parser, queries
 
@@ -95,6 +96,7 @@ class Task:
     memory_limit_mb: int | None = None  # from a .cph problem file
     path: Path | None = None
     definition_range: Range | None = None  # the enclosing function's own range
+    dropped_examples: tuple[Example, ...] = ()  # read but disagreeing with the Examples section (dropped_note)
     program_range: Range | None = None  # the file's code after its problem statement (see the module docstring)
     file_text: str = ""  # the whole text the task was read from
 
@@ -289,53 +291,6 @@ def extract_tasks(
     """
     src = source or SourceFile(text, language, path, tree)
     return _marker_tasks(src, lines)
-
-
-def task_at_line(tasks: list[Task], line: int) -> Task | None:
-    """Return the task whose marker is on the 1-based line, else the task whose function holds the line."""
-    exact = next((t for t in tasks if t.line == line), None)
-    if exact is not None:
-        return exact
-    inside = [
-        t for t in tasks if t.definition_range is not None and t.definition_range.contains_line(line - 1)
-    ]
-    return min(inside, key=lambda t: _range_size(t.definition_range), default=None)
-
-
-def _range_size(rng: Range | None) -> int:
-    """Return a range's size in lines (for picking the innermost)."""
-    return rng.end.line - rng.start.line if rng else 1 << 30
-
-
-def task_for_selection(
-    text: str,
-    language: str,
-    start: Position,
-    end: Position,
-    path: Path | None = None,
-    tree: Tree | None = None,
-    source: SourceFile | None = None,
-) -> Task | None:
-    """Return a "selection" task: the selected text (what to do, or the code to rewrite) and its function.
-
-    None when the selection is empty and not inside a function."""
-    src = source or SourceFile(text, language, path, tree)
-    start, end = sorted((_clamp(src, start), _clamp(src, end)), key=lambda p: (p.line, p.column))
-    start_byte, end_byte = _byte_offset(src, start), _byte_offset(src, end)
-    selected = src.data[start_byte:end_byte].decode("utf-8", errors="replace")
-    node = src.tree.root_node.descendant_for_byte_range(start_byte, max(start_byte, end_byte - 1))
-    func = _enclosing_function(src, node) if node is not None else None
-    if func is None and not selected.strip():
-        return None
-    return _build_task(
-        src,
-        func,
-        kind="selection",
-        line=start.line + 1,
-        text=selected.strip(),
-        marker_range=Range(start, end),
-        marker_start=None,
-    )
 
 
 def function_at(
@@ -739,7 +694,9 @@ def _build_task(
     outer = _outer(src, func)
     name = _function_name(src, func)
     docstring = _docstring(src, func, outer)
-    examples = _own_examples(src, func, outer, name, docstring)
+    own = _own_examples(src, func, outer, name, docstring)
+    kept, dropped = trusted_examples(own, docstring, name, src.language)
+    examples = tuple(kept)
     if examples:
         style = "function"
     elif name in ENTRY_POINTS and src.language != "javascript" and src.language not in ("typescript", "tsx"):
@@ -777,6 +734,7 @@ def _build_task(
         memory_limit_mb=src.samples.memory_limit_mb,
         path=src.path,
         definition_range=definition_range,
+        dropped_examples=tuple(dropped) if style == "function" else (),
         program_range=src.program_range(marker_range) if style == "stdin" else None,
         file_text=src.text,
     )

@@ -150,7 +150,8 @@ async def perform(ls, uri: str, line: int, name: str) -> types.WorkspaceEdit | N
         report = ls.runs.get((uri, func.function))
         failure = describe_failure(report) if report else None
         messages = task_messages(func, ls.settings.generation.system_prompt or None, failure)
-    # The answer copies much of the function: prompt-lookup decoding drafts those tokens from the prompt.
+    # The answer copies much of the function: with one candidate (generation.candidates = 1) the in-process
+    # decoder drafts those tokens from the prompt (prompt lookup); with several it decodes as usual.
     title = f"{'Optimizing' if name == OPTIMIZE else 'Fixing'} {func.function}"
     outcome = await solve_with_progress(ls, doc, func, messages, title, lookup=10, key=(uri, line, name))
     if outcome is None:

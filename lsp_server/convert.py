@@ -49,11 +49,6 @@ def to_lsp_range(lines: list[str], rng: Range) -> types.Range:
     return types.Range(start=to_lsp_position(lines, rng.start), end=to_lsp_position(lines, rng.end))
 
 
-def from_lsp_range(lines: list[str], rng: types.Range) -> Range:
-    """Convert an LSP range to ours."""
-    return Range(from_lsp_position(lines, rng.start), from_lsp_position(lines, rng.end))
-
-
 def to_lsp_edit(lines: list[str], edit: TextEdit) -> types.TextEdit:
     """Convert our text edit to an LSP one."""
     return types.TextEdit(range=to_lsp_range(lines, edit.range), new_text=edit.new_text)

@@ -17,12 +17,12 @@ from codegen.engine import Cancelled, Engine, Priority
 from codegen.pipeline import Outcome
 from codegen.tasks import Position
 from lsp_server import __version__, actions
+from lsp_server.companion import CompanionServer, Problem, store_problem
 from lsp_server.convert import from_lsp_position
 from lsp_server.documents import Documents
 from lsp_server.protocol import VibeProtocol, report_parse_error
 from lsp_server.settings import Settings, parse_settings
 from sandbox import Judge, Report
-from sandbox.companion import CompanionServer, Problem, store_problem
 
 log = logging.getLogger(__name__)
 

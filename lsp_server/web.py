@@ -26,11 +26,11 @@ import gradio as gr  # noqa: E402 - after the environment above
 
 from codegen.backends.base import BackendError  # noqa: E402
 from codegen.engine import Cancelled, Engine  # noqa: E402
-from codegen.pipeline import Candidate, Outcome, solve  # noqa: E402
+from codegen.pipeline import Candidate, Outcome, solve, stress_failure, stress_note  # noqa: E402
 from codegen.statement import PastedProblem, StatementError, problem_text, read_problem  # noqa: E402
+from lsp_server.companion import CompanionServer, Problem  # noqa: E402
 from lsp_server.settings import Settings, parse_settings  # noqa: E402
 from sandbox import Judge  # noqa: E402
-from sandbox.companion import CompanionServer, Problem  # noqa: E402
 from sandbox.isolation import IsolationUnavailable  # noqa: E402
 
 LANGUAGES = {"Python": "python", "C++": "cpp"}
@@ -142,7 +142,6 @@ class Playground:
         self.received: list[str] = []  # problems from Competitive Companion, as Problem-box text
         self._busy = threading.Lock()
         self._cancels: dict[str, threading.Event] = {}
-        self._runs = 0
 
     def receive(self, problem: Problem) -> None:
         """A problem arrived from Competitive Companion: keep it for the Problem box of every open tab."""
@@ -225,6 +224,7 @@ class Playground:
                 cancel=run.cancel,
                 on_stream=run.on_stream,
                 on_judged=run.on_judged,
+                stress=run.settings.stress_options(),
             )
             run.cancelled = run.cancel.is_set() and run.outcome.winner is None
         except Cancelled:
@@ -243,9 +243,7 @@ class Playground:
         best = run.outcome.closest if run.outcome and not run.cancelled else None
         if best is None or not best.code:
             return None
-        self._runs += 1
-        folder = self.files / f"run-{self._runs}"
-        folder.mkdir(parents=True, exist_ok=True)
+        folder = Path(tempfile.mkdtemp(prefix="run-", dir=self.files))  # one per run: tabs never clash
         name = "solution" if best.verified else "unverified"
         path = folder / f"{name}{EXTENSIONS.get(run.problem.task.language, '.txt')}"
         path.write_text(best.code.rstrip("\n") + "\n", encoding="utf-8")
@@ -329,17 +327,23 @@ def _candidate_verdict(candidate: Candidate, problem: PastedProblem) -> str:
         return "unverified (no samples)"
     if candidate.verified:
         return f"**AC** {candidate.report.passed}/{candidate.report.total}"
-    return f"{candidate.report.verdict.value} {candidate.report.passed}/{candidate.report.total}"
+    return f"{candidate.verdict.value} {candidate.report.passed}/{candidate.report.total}"
 
 
 def _samples(candidate: Candidate) -> str:
-    """Each sample's verdict: `1 AC · 2 WA`; a compile error says so."""
+    """Each sample's verdict (`1 AC · 2 WA`), then the stress test's result; a compile error says so."""
     report = candidate.report
     if report is None:
         return ""
     if not report.tests:
         return _cell(report.message or report.compile_output or "")
-    return " · ".join(f"{number} {test.verdict.value}" for number, test in enumerate(report.tests, start=1))
+    cell = " · ".join(f"{number} {test.verdict.value}" for number, test in enumerate(report.tests, start=1))
+    if candidate.stress is not None:
+        stress = (
+            stress_failure(candidate.stress) if candidate.stress_failed else stress_note(candidate.stress)
+        )
+        cell += "; " + _cell(stress or "")
+    return cell
 
 
 def _cell(text: str) -> str:
@@ -375,22 +379,31 @@ def result_text(outcome: Outcome, problem: PastedProblem) -> str:
     best = outcome.closest
     complexity = _complexity(best)
     if best.verified:
-        report = best.report
-        return f"## AC\nVerified on all {report.total} samples (candidate {best.index + 1}). {complexity}"
+        stress = f" {stress_note(best.stress)}." if best.stress is not None else ""
+        return f"## AC\nVerified on all {best.report.total} samples (candidate {best.index + 1}).{stress} {complexity}"
     if not problem.verifiable:
         return (
             "## Unverified\nThe problem has no samples, so nothing could be verified: the code below is the "
             f"model's answer, **not verified**. Add `Sample Input`/`Sample Output` blocks to verify. {complexity}"
         )
     report = best.report
-    word = report.verdict.value if report else "not run"
+    word = best.verdict.value if best.verdict else "not run"
+    total = report.total if report else len(problem.task.examples)
     lines = [
         f"## {word}: not verified",
-        f"No candidate passed every sample. The closest (candidate {best.index + 1}) is below, **unverified**: "
-        f"it passed {best.passed}/{report.total if report else len(problem.task.examples)} samples. {complexity}",
+        f"No candidate passed every check. The closest (candidate {best.index + 1}) is below, **unverified**: "
+        f"it passed {best.passed}/{total} samples. {complexity}",
     ]
     failure = report.first_failure if report else None
-    if failure is not None:
+    found = best.stress.counterexample if best.stress_failed else None
+    if best.stress_failed:
+        lines.append(f"\nThe stress test found **{best.stress.verdict.value}** ({best.stress.oracle}).")
+        if found is not None:
+            lines += [_block("input", found.input), _block("expected", found.expected)]
+            lines += [_block("got", found.actual)] if found.actual else []
+        elif best.stress.message:
+            lines.append(f"\n{best.stress.message}")
+    elif failure is not None:
         number = report.tests.index(failure) + 1
         lines.append(f"\nFirst failing sample: **sample {number}** ({failure.verdict.value}).")
         lines.append(_block("input", failure.input))

@@ -7,12 +7,12 @@ Without --tests, the samples and limits Competitive Companion stored beside the 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import re
 import sys
 from pathlib import Path
 
-from sandbox.companion import find_problem_file
 from sandbox.isolation import LEVELS, IsolationUnavailable
 from sandbox.judge import Judge
 from sandbox.verdicts import Limits, Report, TestCase, Verdict
@@ -104,6 +104,22 @@ def companion_tests(solution: Path) -> tuple[list[TestCase], Limits | None]:
     if not tests:
         raise UsageError(f"The stored problem {prob} has no samples; pass --tests DIR.")
     return tests, limits
+
+
+def problem_file(source: Path) -> Path:
+    """Where the Competitive Programming Helper layout keeps a source file's stored problem."""
+    source = source.resolve()
+    digest = hashlib.md5(str(source).encode()).hexdigest()
+    return source.parent / ".cph" / f".{source.name}_{digest}.prob"
+
+
+def find_problem_file(source: Path) -> Path | None:
+    """The stored problem of a source file, if there is one."""
+    exact = problem_file(source)
+    if exact.is_file():
+        return exact
+    matches = sorted(source.resolve().parent.glob(f".cph/.{source.name}_*.prob"))
+    return matches[0] if matches else None
 
 
 def choose_limits(args: argparse.Namespace, problem: Limits | None) -> Limits:

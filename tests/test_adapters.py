@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -12,16 +13,18 @@ import pytest
 import pytest_lsp
 import torch
 from lsprotocol import types
-from pytest_lsp import LanguageClient, client_capabilities
+from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 
 from codegen.backends.base import BackendError, GenerationParams, ModelConfig, make_backend
 from codegen.backends.transformers_backend import TransformersBackend
 from codegen.engine import Engine
-from tests.adapter_fixtures import Trained, trained  # noqa: F401 - the shared training run
+from tests import adapter_fixtures
+from tests.adapter_fixtures import Trained
 from tests.conftest import TWO_SUM_SOURCE
 from tests.e2e.lsp_helpers import SERVER, Editor, normalize_actions, run_action, wait_until
 from tests.tiny_model import build_tiny_model
 
+trained = adapter_fixtures.trained  # the shared training run (a session fixture)
 PROMPT = torch.tensor([[5, 6, 7, 8, 9, 10, 11]])
 
 
@@ -164,10 +167,14 @@ def test_the_engine_switches_adapters_on_the_loaded_model_and_reloads_for_other_
 # --- a real server session --------------------------------------------------------------------------------
 
 URI = "file:///tmp/vibethinker-e2e/adapters.py"
+# a tiny model decodes fastest on one thread, and does not spin against the other processes of a busy machine
+ONE_THREAD_SERVER = ClientServerConfig(
+    SERVER.server_command, server_env={**os.environ, "OMP_NUM_THREADS": "1"}
+)
 AGAIN = "file:///tmp/vibethinker-e2e/adapters-again.py"
 
 
-@pytest_lsp.fixture(config=SERVER)
+@pytest_lsp.fixture(config=ONE_THREAD_SERVER)
 async def client(lsp_client: LanguageClient, request):
     run: Trained = request.getfixturevalue("trained")
     folder = request.getfixturevalue("tmp_path")

@@ -83,14 +83,15 @@ def test_out_of_range_positions_are_clamped():
 
 
 def test_tasks_cached_until_edit_and_code_action_lookup():
-    """tasks() is cached per version; task_at_line finds the marker's task with or without the cache."""
+    """tasks() is cached per version; the code-action lookup (the markers on some lines, the function
+    under the cursor) finds the marker's task with or without the cache."""
     doc = ParsedDocument("def f():\n    # TODO: one\n    pass\n", "python")
     first = doc.tasks()
     assert doc.tasks() is first
-    assert doc.task_at_line(2).text == "one"
+    assert doc.tasks_in(2, 2)[0].text == "one"
     doc.apply_edit(Position(1, 12), Position(1, 15), "two")
-    assert doc.task_at_line(2).text == "two"  # the cheap path, before tasks() runs
-    assert doc.task_at_line(3).text == "two"  # inside the function
+    assert doc.tasks_in(2, 2)[0].text == "two"  # the cheap path, before tasks() runs
+    assert doc.function_at(Position(2, 4)).function == "f"  # inside the function
     assert doc.tasks_in(1, 2)[0].text == "two"  # also without the cache
     assert doc.tasks_in(3, 3) == []
     assert doc.tasks()[0].text == "two"
@@ -99,11 +100,10 @@ def test_tasks_cached_until_edit_and_code_action_lookup():
     assert doc.tasks() == []
 
 
-def test_selection_hover_and_complexity_through_the_document():
-    """Selection, hover and complexity read the document's current tree."""
+def test_hover_and_complexity_through_the_document():
+    """Hover and complexity read the document's current tree."""
     doc = ParsedDocument("def f(a):\n    for x in a:\n        for y in a:\n            pass\n", "python")
     assert doc.function_at(Position(3, 12)).function == "f"
-    assert doc.task_for_selection(Position(1, 4), Position(1, 15)).text == "for x in a:"
     assert doc.complexity_at(Position(3, 0)).summary == "O(n^2) time (2 nested loops)"
 
 
@@ -113,7 +113,8 @@ def test_unknown_language_keeps_text_without_tree():
     doc.apply_edit(Position(0, 0), Position(0, 4), "DONE")
     assert doc.text == "DONE: nothing\n"
     assert doc.tree is None
-    assert doc.tasks() == [] and doc.task_at_line(1) is None and doc.complexity_at(Position(0, 0)) is None
+    assert doc.tasks() == [] and doc.tasks_in(1, 1) == [] and doc.complexity_at(Position(0, 0)) is None
+    assert doc.function_at(Position(0, 0)) is None
 
 
 PIECES = [
@@ -151,14 +152,22 @@ starts = st.lists(st.sampled_from(PIECES), max_size=30).map("".join)
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(language=st.sampled_from(["python", "cpp"]), initial=starts, steps=edits)
-def test_incremental_edits_equal_fresh_parse(language: str, initial: str, steps: list):
-    """After any sequence of edits, text equals the string model and the tree equals a fresh parse."""
+@given(
+    language=st.sampled_from(["python", "cpp"]),
+    initial=starts,
+    steps=edits,
+    looks=st.lists(st.booleans(), max_size=12),
+)
+def test_incremental_edits_equal_fresh_parse(language: str, initial: str, steps: list, looks: list[bool]):
+    """After any sequence of edits, text equals the string model and the tree equals a fresh parse, also
+    when the tree is asked for between edits (each request parses the edits since the last one)."""
     doc = ParsedDocument(initial, language)
     model = initial
-    for start, end, new_text in steps:
+    for index, (start, end, new_text) in enumerate(steps):
         doc.apply_edit(start, end, new_text)
         model = reference_edit(model, start, end, new_text)
         assert doc.text == model
+        if index < len(looks) and looks[index]:
+            assert_matches_fresh_parse(doc)
     assert_matches_fresh_parse(doc)
     doc.tasks()  # never raises on whatever the edits made

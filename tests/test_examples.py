@@ -20,8 +20,7 @@ from codegen.examples import (
     stdin_examples,
 )
 from codegen.tasks import extract_tasks
-
-HUMANEVAL = Path("/work/shared/datasets/humaneval/HumanEval.jsonl.gz")
+from tests.datasets import HUMANEVAL
 
 
 def pairs(examples: list[Example]) -> list[tuple[str, str]]:

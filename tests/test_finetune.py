@@ -13,9 +13,11 @@ from pathlib import Path
 import pytest
 
 from codegen import record
-from tests.adapter_fixtures import GREEDY, Trained, cli, offline, trained  # noqa: F401 - the shared fixture
+from tests import adapter_fixtures
+from tests.adapter_fixtures import GREEDY, Trained, cli, offline
 from tests.conftest import GOOD_REPLY, TWO_SUM_SOURCE
 
+trained = adapter_fixtures.trained  # the shared training run (a session fixture)
 ROOT = Path(__file__).resolve().parents[1]
 GOOD_CODE = GOOD_REPLY.split("```python\n")[2].split("```")[0]
 

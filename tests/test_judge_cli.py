@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from lsp_server.companion import Problem, Sample, store_problem
 from sandbox.cli import add_judge_arguments, run_judge
-from sandbox.companion import Problem, Sample, store_problem
 
 
 def judge_command(*argv: str) -> int:

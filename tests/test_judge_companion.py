@@ -10,7 +10,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from sandbox.companion import CompanionServer, Problem, Sample, parse_problem, problem_file, store_problem
+from lsp_server.companion import CompanionServer, Problem, Sample, parse_problem, store_problem
+from sandbox.cli import problem_file
 
 PAYLOAD = {
     "name": "A. Watermelon",

@@ -9,13 +9,13 @@ from __future__ import annotations
 import gzip
 import json
 import random
-from pathlib import Path
 
 import pytest
 
 from sandbox import Judge, Limits, TestCase, Verdict
+from tests.datasets import HUMANEVAL
 
-DATASET = Path("/work/shared/datasets/humaneval/HumanEval.jsonl.gz")
+DATASET = HUMANEVAL
 SAMPLE = 20
 
 

@@ -204,7 +204,9 @@ def test_a_whole_program_reply_keeps_the_statement_at_the_top(judge):
 
 def test_a_whole_cpp_program_reply_keeps_the_file_and_drops_what_it_repeats(judge):
     body = CPP_MAIN_ONLY.split("```cpp\n")[1].split("```")[0]
-    program = "```cpp\n#include <bits/stdc++.h>\nusing namespace std;\ntypedef long long ll;\n" + body + "```\n"
+    program = (
+        "```cpp\n#include <bits/stdc++.h>\nusing namespace std;\ntypedef long long ll;\n" + body + "```\n"
+    )
     outcome, after = solve_with(program, CPP_FILE, "cpp", judge)
     assert outcome.verdict == "AC", outcome.failure_text()
     assert after.startswith(CPP_FILE.split("int main()")[0])
@@ -245,15 +247,18 @@ def problem_folder(tmp_path: Path, oracles: bool = True) -> Path:
 
 def fenced(path: Path) -> str:
     """A model reply carrying the file's code."""
-    return f"```python\n{path.read_text().split('import sys', 1)[1]}```\n".replace("```python\n", "```python\nimport sys", 1)
+    return f"```python\n{path.read_text().split('import sys', 1)[1]}```\n".replace(
+        "```python\n", "```python\nimport sys", 1
+    )
 
 
 def test_solve_stress_tests_a_candidate_that_passes_the_samples(tmp_path, capsys):
     from lsp_server import cli
 
     solution = problem_folder(tmp_path)
-    wrong, right = fenced(STRESS_SET / "max_subarray" / "wrong_all_negative.py"), fenced(
-        STRESS_SET / "max_subarray" / "correct.py"
+    wrong, right = (
+        fenced(STRESS_SET / "max_subarray" / "wrong_all_negative.py"),
+        fenced(STRESS_SET / "max_subarray" / "correct.py"),
     )
     replies = iter([wrong, right])
     with FakeOpenAI(lambda _m: next(replies)) as server:

@@ -17,8 +17,6 @@ from codegen.tasks import (
     extract_tasks,
     file_tasks,
     function_at,
-    task_at_line,
-    task_for_selection,
 )
 
 PY_LEETCODE = '''import sys
@@ -272,8 +270,8 @@ def test_cpp_doctest_in_comment():
     assert task.examples == (Example("twice(4)", "8", "doctest"),)
 
 
-def test_several_tasks_in_line_order_and_task_at_line():
-    """Several markers give several tasks in line order; task_at_line finds by marker or by function."""
+def test_several_tasks_in_line_order():
+    """Several markers give several tasks in line order; a line range finds the markers on those lines."""
     text = (
         "def a():\n    # TODO: first\n    pass\n\n"
         "def b():\n    x = 1\n    # FIXME: second\n    return x\n\n"
@@ -286,9 +284,6 @@ def test_several_tasks_in_line_order_and_task_at_line():
         (7, "fixme", "b"),
         (13, "todo", "d"),
     ]
-    assert task_at_line(tasks, 7).function == "b"
-    assert task_at_line(tasks, 6).function == "b"  # inside b's body
-    assert task_at_line(tasks, 11) is None  # c has no task
     assert extract_tasks(text, "python", lines=(6, 8))[0].function == "b"
     assert [t.function for t in extract_tasks(text, "python", lines=(13, 13))] == ["d"]
 
@@ -298,27 +293,6 @@ def test_trailing_comment_after_python_body_belongs_to_function():
     text = 'class A:\n    def f(self):\n        """Doc."""\n        # TODO: implement\n\nx = 1\n'
     (task,) = extract_tasks(text, "python")
     assert (task.function, task.class_name) == ("f", "A")
-
-
-def test_selection_task_python_and_cpp():
-    """A selection gives a "selection" task with the selected text and its enclosing function."""
-    text = "def f(a):\n    total = 0\n    for x in a:\n        total += x\n    return total\n"
-    task = task_for_selection(text, "python", Position(2, 4), Position(3, 18))
-    assert task.kind == "selection"
-    assert task.text == "for x in a:\n        total += x"
-    assert (task.function, task.line, task.style) == ("f", 3, "function")
-    assert task.marker_range == Range(Position(2, 4), Position(3, 18))
-    assert task.function_range == Range(Position(0, 0), Position(4, 16))
-    cpp = "int g(int n) {\n    return n * 2;\n}\n"
-    task = task_for_selection(cpp, "cpp", Position(1, 4), Position(1, 17))
-    assert (task.function, task.text) == ("g", "return n * 2;")
-    assert task_for_selection("x = 1\n", "python", Position(0, 0), Position(0, 0)) is None
-
-
-def test_selection_clamps_out_of_range_positions():
-    """Selections beyond the text are clamped, never an error."""
-    task = task_for_selection("def f():\n    pass\n", "python", Position(-3, -1), Position(99, 99))
-    assert task.text == "def f():\n    pass"
 
 
 def test_function_at_for_hover():
@@ -514,9 +488,8 @@ FUZZ_PIECES = [
     column=st.integers(-1, 40),
 )
 def test_never_raises_on_arbitrary_text(language: str, text: str, line: int, column: int):
-    """Task extraction, selections and hover accept any text and any position without raising."""
+    """Task extraction and hover accept any text and any position without raising."""
     for task in extract_tasks(text, language):
         assert task.kind in ("todo", "fixme", "xxx") and task.style in ("function", "stdin")
         json.dumps(task.to_json())
-    task_for_selection(text, language, Position(line, column), Position(line + 2, column))
     function_at(text, language, Position(line, column))

@@ -56,7 +56,7 @@ class GenerationParams:
     thinking_budget: int = 4096  # tokens of reasoning before the answer is forced; 0 turns the budget off
     seed: int | None = None
     prompt_lookup_num_tokens: int = (
-        0  # >0: draft this many tokens from the prompt (edits that copy the input)
+        0  # >0 and n == 1: draft this many tokens from the prompt (edits that copy the input); else unused
     )
     top_k: int = 0  # sample among the k most likely tokens; 0 turns top-k off
 

@@ -399,7 +399,9 @@ class TransformersBackend:
                 new = input_ids[:, prompt_len:]
                 if on_text is not None:
                     for i in range(new.shape[0]):
-                        text = tokenizer.decode(new[i], skip_special_tokens=False)
+                        # A character split across tokens decodes as U+FFFD until its last byte comes:
+                        # hold such a tail back so the stream never shows a character the reply lacks.
+                        text = tokenizer.decode(new[i], skip_special_tokens=False).rstrip("\ufffd")
                         on_text(i, text[emitted[i] :])
                         emitted[i] = max(emitted[i], len(text))
                 done = _stopped(should_stop)

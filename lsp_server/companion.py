@@ -1,14 +1,14 @@
-"""Problems from the browser: a small receiver for Competitive Companion and the on-disk layout.
+"""Problems from the browser: a small receiver for Competitive Companion that writes them into the workspace.
 
 Competitive Companion POSTs a problem as JSON (`name`, `url`, `tests: [{input, output}]`, `timeLimit` in ms,
 `memoryLimit` in MB, `group`, `interactive`) to a local port (27121 by default). `store_problem` writes the
-samples and limits in the Competitive Programming Helper layout, `.cph/.<filename>_<md5 of srcPath>.prob`,
-beside a source file it creates with a stdin skeleton and a TODO comment.
+samples and limits in the Competitive Programming Helper layout, `.cph/.<filename>_<md5 of srcPath>.prob`
+(where `vibethinker-lsp judge` and the task reader look for them), beside a source file it creates with a
+stdin skeleton and a TODO comment.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
@@ -18,6 +18,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+
+from sandbox.cli import problem_file
 
 DEFAULT_PORT = 27121
 MAX_BYTES = 1024 * 1024
@@ -92,22 +94,6 @@ def number(value: object, name: str, low: float, high: float) -> float:
 def slug(name: str) -> str:
     """A file name from a problem name: `A. Watermelon` -> `A_Watermelon`."""
     return re.sub(r"[^A-Za-z0-9]+", "_", name).strip("_") or "problem"
-
-
-def problem_file(source: Path) -> Path:
-    """Where the Competitive Programming Helper layout keeps a source file's problem."""
-    source = source.resolve()
-    digest = hashlib.md5(str(source).encode()).hexdigest()
-    return source.parent / ".cph" / f".{source.name}_{digest}.prob"
-
-
-def find_problem_file(source: Path) -> Path | None:
-    """The stored problem of a source file, if there is one."""
-    exact = problem_file(source)
-    if exact.is_file():
-        return exact
-    matches = sorted(source.resolve().parent.glob(f".cph/.{source.name}_*.prob"))
-    return matches[0] if matches else None
 
 
 def skeleton(problem: Problem, language: str) -> str:
