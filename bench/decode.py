@@ -287,6 +287,10 @@ def run_benchmark(args: argparse.Namespace) -> dict:
     run_first_token(decoder, long_prompt, args)
     first_token = [run_first_token(decoder, long_prompt, args) for _ in range(args.repeats)]
     engine_1 = next(r for r in rows if r["name"] == "engine" and r["batch"] == 1)
+    merged = measure_merged_adapter(model, decoder, prompt, args, step_bytes(model, decoder, 1), bandwidth)
+    if merged is not None:
+        rows.append(merged)
+    adapter_ratio = round(merged["tokens_per_s"] / engine_1["tokens_per_s"], 2) if merged else None
     baseline = rows[0]["tokens_per_s"]
     return {
         "date": time.strftime("%Y-%m-%d"),
@@ -311,8 +315,51 @@ def run_benchmark(args: argparse.Namespace) -> dict:
             if r["name"] == "engine" and r["batch"] > 1
         },
         "time_to_first_token_ms": round(1000 * statistics.median(first_token), 1),
+        # batch-1 speed with a rank-8 q/v LoRA adapter merged into the weights, over the base's (same run)
+        "merged_adapter_vs_base": adapter_ratio,
         "ttft_prompt_tokens": args.ttft_prompt_tokens,
     }
+
+
+def write_random_adapter(model, folder: Path, rank: int = 8, targets=("q_proj", "v_proj")) -> Path:
+    """A LoRA adapter with random weights, written the way peft saves one (the model itself is not touched)."""
+    from peft import LoraConfig
+    from safetensors.torch import save_file
+
+    generator = torch.Generator().manual_seed(3)
+    tensors = {}
+    for name, module in model.named_modules():
+        if name.rsplit(".", 1)[-1] in targets:
+            key = f"base_model.model.{name}"
+            a = torch.randn(rank, module.in_features, generator=generator)
+            b = torch.randn(module.out_features, rank, generator=generator)
+            tensors[f"{key}.lora_A.weight"], tensors[f"{key}.lora_B.weight"] = a / 100, b / 100
+    config = LoraConfig(r=rank, lora_alpha=2 * rank, target_modules=list(targets), task_type="CAUSAL_LM")
+    config.save_pretrained(str(folder))
+    save_file(tensors, str(folder / "adapter_model.safetensors"))
+    return folder
+
+
+def measure_merged_adapter(
+    model, decoder: FastDecoder, prompt, args, bytes_per_step, bandwidth
+) -> dict | None:
+    """Merge a random adapter into the weights in place (as `model.adapter` does) and time batch 1 again with
+    the same decoder (its compiled step keeps its CUDA graphs); None without peft."""
+    import importlib.util
+    import tempfile
+
+    if importlib.util.find_spec("peft") is None:
+        return None
+    from codegen.adapters import AdapterSlot
+
+    slot = AdapterSlot(model, "bench", merge=True)
+    with tempfile.TemporaryDirectory() as folder:
+        slot.apply(str(write_random_adapter(model, Path(folder))))
+    row = measure(
+        "engine + LoRA", 1, lambda: run_engine(decoder, prompt, 1, args), args, bytes_per_step, bandwidth
+    )
+    slot.clear()
+    return row
 
 
 def print_table(record: dict) -> None:
@@ -333,6 +380,9 @@ def print_table(record: dict) -> None:
         )
     ratios = ", ".join(f"N={n}: {x}x" for n, x in record["best_of_n_vs_batch_1"].items())
     print(f"engine vs model.generate at batch 1: {record['engine_vs_generate']}x; total vs batch 1: {ratios}")
+    if record.get("merged_adapter_vs_base") is not None:
+        ratio = record["merged_adapter_vs_base"]
+        print(f"merged LoRA adapter (rank 8, q/v) vs the base model at batch 1: {ratio}x")
     print(
         f"time to first token ({record['ttft_prompt_tokens']}-token prompt): {record['time_to_first_token_ms']} ms; "
         f"first engine call (compile + warm-up): {record['first_call_seconds']} s"

@@ -6,7 +6,9 @@ generator + brute force + solution, then one run at n = 2*10^5).
     .venv/bin/python bench/stress.py [--inputs 300] [--repeat 3] [--json] [--quick]
 
 Figures are medians of --repeat runs measured in this one process, loop and bare alternating so that load
-drifts hit both alike. Target: at least 100 small inputs per second on one core (the loop is sequential).
+drifts hit both alike; besides inputs per wall second, inputs per CPU second of everything started (the
+sandbox, the loop and the programs) say what one core does whatever else the machine runs. Target: at
+least 100 small inputs per second on one core (the loop is sequential).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -68,22 +71,40 @@ def expected(n: int) -> str:
     return f"{sum(i * n for i in range(15000))}\n"
 
 
-def loop_rate(judge: Judge, program: Program, inputs: list[str]) -> float:
-    """Inputs per second through the stress loop (one sandbox start for all)."""
-    start = time.perf_counter()
-    outputs = outputs_on(judge, program, inputs, style="stdin")
-    seconds = time.perf_counter() - start
-    assert outputs == [expected(int(text)) for text in inputs], outputs[:3]
-    return len(inputs) / seconds
+def children_cpu() -> float:
+    """CPU seconds used so far by this process's ended children and their descendants (the sandbox, the
+    shim, the loop and every program it ran are all reaped down the chain)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
-def bare_rate(argv: list[str], inputs: list[str]) -> float:
-    """Inputs per second through a plain loop of subprocess.run, no sandbox."""
-    start = time.perf_counter()
-    for text in inputs:
-        out = subprocess.run(argv, input=text, capture_output=True, text=True)
-        assert out.stdout == expected(int(text)), out
-    return len(inputs) / (time.perf_counter() - start)
+def measured(action, count: int) -> tuple[float, float]:
+    """Run the action; (inputs per wall second, inputs per CPU second of everything it started)."""
+    cpu, start = children_cpu(), time.perf_counter()
+    action()
+    wall, used = time.perf_counter() - start, children_cpu() - cpu
+    return count / wall, count / max(used, 1e-9)
+
+
+def loop_rate(judge: Judge, program: Program, inputs: list[str]) -> tuple[float, float]:
+    """Inputs per second (wall, CPU) through the stress loop (one sandbox start for all)."""
+
+    def run() -> None:
+        outputs = outputs_on(judge, program, inputs, style="stdin")
+        assert outputs == [expected(int(text)) for text in inputs], outputs[:3]
+
+    return measured(run, len(inputs))
+
+
+def bare_rate(argv: list[str], inputs: list[str]) -> tuple[float, float]:
+    """Inputs per second (wall, CPU) through a plain loop of subprocess.run, no sandbox."""
+
+    def run() -> None:
+        for text in inputs:
+            out = subprocess.run(argv, input=text, capture_output=True, text=True)
+            assert out.stdout == expected(int(text)), out
+
+    return measured(run, len(inputs))
 
 
 def rate_rows(judge: Judge, folder: Path, count: int, repeat: int) -> list[dict]:
@@ -99,12 +120,14 @@ def rate_rows(judge: Judge, folder: Path, count: int, repeat: int) -> list[dict]
     ]
     rows = []
     for name, program, argv in cases:
-        loops, bares, ratios = [], [], []
+        loops, bares, loop_cpus, bare_cpus, ratios = [], [], [], [], []
         for _ in range(repeat):
-            loop = loop_rate(judge, program, inputs)
-            bare = bare_rate(argv, inputs)
+            loop, loop_cpu = loop_rate(judge, program, inputs)
+            bare, bare_cpu = bare_rate(argv, inputs)
             loops.append(loop)
             bares.append(bare)
+            loop_cpus.append(loop_cpu)
+            bare_cpus.append(bare_cpu)
             ratios.append(loop / bare)
         rows.append(
             {
@@ -113,6 +136,8 @@ def rate_rows(judge: Judge, folder: Path, count: int, repeat: int) -> list[dict]
                 "loop_inputs_per_s": round(statistics.median(loops), 1),
                 "bare_inputs_per_s": round(statistics.median(bares), 1),
                 "loop_vs_bare": round(statistics.median(ratios), 2),
+                "loop_inputs_per_cpu_s": round(statistics.median(loop_cpus), 1),
+                "bare_inputs_per_cpu_s": round(statistics.median(bare_cpus), 1),
             }
         )
     return rows
@@ -163,11 +188,13 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(results, indent=2))
         return 0
     print(f"isolation: {results['isolation']}; {results['cpus']} CPUs; the loop runs on one core")
-    print(f"{'program':<16} {'inputs':>6} {'loop inputs/s':>14} {'bare inputs/s':>14} {'loop/bare':>10}")
+    header = f"{'program':<16} {'inputs':>6} {'loop inputs/s':>14} {'bare inputs/s':>14} {'loop/bare':>10}"
+    print(header + f" {'loop per CPU-s':>15} {'bare per CPU-s':>15}")
     for row in rows:
         print(
             f"{row['program']:<16} {row['inputs']:>6} {row['loop_inputs_per_s']:>14} "
-            f"{row['bare_inputs_per_s']:>14} {row['loop_vs_bare']:>9}x"
+            f"{row['bare_inputs_per_s']:>14} {row['loop_vs_bare']:>9}x "
+            f"{row['loop_inputs_per_cpu_s']:>15} {row['bare_inputs_per_cpu_s']:>15}"
         )
     print(
         f"\ndefault stress run: {stress['describe']}; wall {stress['wall_s']} s "

@@ -11,6 +11,7 @@ adapter stays as peft's LoRA layers beside the base weights and is unloaded to s
 from __future__ import annotations
 
 import json
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -194,10 +195,12 @@ class AdapterSlot:
         weights = read_weights(info)
         targets = check_fits(info, weights, self.model, self.model_name)
         try:
-            if self.merge:
-                self._merge_in(info, targets)
-            else:
-                self._attach(info)
+            with warnings.catch_warnings():  # transformers' deprecation notices, raised inside peft
+                warnings.simplefilter("ignore", FutureWarning)
+                if self.merge:
+                    self._merge_in(info, targets)
+                else:
+                    self._attach(info)
         except Exception as exc:  # noqa: BLE001 - whatever peft raised, the base model must come back intact
             self._undo()
             if isinstance(exc, AdapterError):

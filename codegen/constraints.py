@@ -171,7 +171,9 @@ def canonical(variable: str) -> str | None:
     bars = text.startswith("|") and text.endswith("|") and len(text) > 2
     if bars:
         text = text[1:-1]
-    length = re.fullmatch(r"len\(\s*(.+?)\s*\)", text) or re.fullmatch(r"(.+?)\.(?:length|size)(?:\(\))?", text)
+    length = re.fullmatch(r"len\(\s*(.+?)\s*\)", text) or re.fullmatch(
+        r"(.+?)\.(?:length|size)(?:\(\))?", text
+    )
     if length:
         return f"len({_base(length.group(1), keep_index=True)})"
     base = _base(text, keep_index=False)

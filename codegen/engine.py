@@ -157,6 +157,46 @@ class Engine:
         payload = {"messages": messages, "params": params}
         return self._submit(Job("chat", payload, priority, on_text, on_candidate))
 
+    def chat_alongside(
+        self,
+        messages: list[dict[str, str]],
+        params: GenerationParams,
+        priority: Priority = Priority.BACKGROUND,
+    ) -> Job:
+        """A chat that should cost no extra wall time next to the job decoding now (the model's brute force
+        and generator, asked together with the candidates).
+
+        A remote server (`model.backend` openai) serves requests concurrently, so the request goes out at once
+        on its own thread and connection, in parallel with the candidates' request. The in-process model
+        decodes one batch at a time (codegen/backends/decode.py batches the candidates of one prompt), so there
+        the chat is queued like `chat()`, right after the jobs already queued at its priority."""
+        if self.config.backend != "openai":
+            return self.chat(messages, params, priority)
+        job = Job("chat", {"messages": messages, "params": params}, priority)
+        threading.Thread(
+            target=self._run_alongside, args=(job,), name="vibethinker-alongside", daemon=True
+        ).start()
+        return job
+
+    def _run_alongside(self, job: Job) -> None:
+        """Run one concurrent chat on a backend of its own (an HTTP client: cheap, nothing shared)."""
+        if not job._start():
+            return
+        backend: Backend | None = None
+        try:
+            backend = self._factory(self.config)
+            p = job.payload
+            result = backend.chat(p["messages"], p["params"], None, lambda: job.cancelled or job.finishing)
+            if job.cancelled:
+                raise Cancelled()
+            job.future.set_result(result)
+        except BaseException as exc:  # noqa: BLE001 - every failure goes to the caller
+            job.future.set_exception(Cancelled() if job.cancelled else exc)
+        finally:
+            job.finished_at = time.monotonic()
+            if backend is not None:
+                backend.close()
+
     def complete(
         self,
         prefix: str,

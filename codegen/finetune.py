@@ -16,6 +16,7 @@ import os
 import random
 import shutil
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -195,9 +196,8 @@ def split(examples: list, eval_split: float, seed: int) -> tuple[list, list]:
     order = list(range(len(examples)))
     random.Random(seed).shuffle(order)
     chosen = set(order[:held])
-    return [e for i, e in enumerate(examples) if i not in chosen], [
-        e for i, e in enumerate(examples) if i in chosen
-    ]
+    train = [e for i, e in enumerate(examples) if i not in chosen]
+    return train, [examples[i] for i in sorted(chosen)]
 
 
 # --- the model -----------------------------------------------------------------------------------------------
@@ -230,7 +230,7 @@ def check_options(options: FinetuneOptions) -> None:
     for name, value in (("--rank", options.rank), ("--batch-size", options.batch_size)):
         if value < 1:
             raise FinetuneError(f"{name} must be at least 1, not {value}.")
-    if options.steps is not None and options.steps < 1 or options.epochs is not None and options.epochs < 1:
+    if any(value is not None and value < 1 for value in (options.steps, options.epochs)):
         raise FinetuneError("--steps and --epochs must be at least 1.")
     if not 0 <= options.dropout < 1:
         raise FinetuneError(f"--dropout must be in [0, 1), not {options.dropout}.")
@@ -278,7 +278,9 @@ def load_for_training(options: FinetuneOptions):
         task_type="CAUSAL_LM",
     )
     try:
-        peft_model = get_peft_model(model, lora)
+        with warnings.catch_warnings():  # transformers' deprecation notices, raised inside peft
+            warnings.simplefilter("ignore", FutureWarning)
+            peft_model = get_peft_model(model, lora)
     except ValueError as exc:
         first = (str(exc).strip().splitlines() or ["?"])[0][:200]
         raise FinetuneError(

@@ -38,11 +38,13 @@ SMALL_N = 10
 MAX_LIST = 8
 MAX_SHOWN_EXAMPLES = 8
 MIN_STATEMENT = 40
+STALE_ATTEMPTS = 200  # give up after this many draws in a row found nothing new (a small input space)
 
 _LANGUAGES = {
     "python": ("python", "py", "python3", "py3"),
     "cpp": ("cpp", "c++", "cc", "cxx", "c"),
 }
+_NAMES = {"cpp": "C++", "java": "Java", "rust": "Rust", "go": "Go", "javascript": "JavaScript"}
 _FENCED = re.compile(r"```[ \t]*([\w+#-]*)[^\n]*\n(.*?)```", re.DOTALL)
 
 
@@ -56,8 +58,9 @@ def brute_force_messages(task: Task, system_prompt: str | None = None) -> list[d
     lang = fence(task.language)
     parts = [
         "Write the simplest obviously correct brute force for small inputs, no matter how slow. Its answers "
-        "are compared with a fast solution's on many tiny inputs, so it must be right rather than fast: try "
-        "every possibility or simulate the statement literally, with no clever tricks and no optimizations."
+        f"are compared with a fast solution's on many tiny inputs (sizes up to about {SMALL_N}), so it must be "
+        "right rather than fast: try every possibility or simulate the statement literally, with no clever "
+        "tricks and no optimizations."
     ]
     if task.style == "stdin":
         parts.append(
@@ -71,7 +74,10 @@ def brute_force_messages(task: Task, system_prompt: str | None = None) -> list[d
             "no input reading, no printing, no tests."
         )
     parts += _problem_parts(task)
-    choice = "in Python (```python)" if lang == "python" else f"in Python (```python) or in {lang} (```{lang})"
+    named = _NAMES.get(task.language, task.language)
+    choice = (
+        "in Python (```python)" if lang == "python" else f"in Python (```python) or in {named} (```{lang})"
+    )
     parts.append(f"Answer with the complete code {choice} in one code block; the fence names its language.")
     return _messages(parts, system_prompt)
 
@@ -116,8 +122,11 @@ def _problem_parts(task: Task) -> list[str]:
     if task.style != "stdin" and task.signature:
         parts.append(f"Signature:\n```{lang}\n{task.signature}\n```")
     elif task.style == "stdin" and len(statement) < MIN_STATEMENT:
-        parts.append(f"The file (its code may be unfinished or wrong; do not copy it):\n```{lang}\n"
-                     + task.source.rstrip() + "\n```")
+        parts.append(
+            f"The file (its code may be unfinished or wrong; do not copy it):\n```{lang}\n"
+            + task.source.rstrip()
+            + "\n```"
+        )
     if task.examples:
         parts.append(_samples_text(task))
     return parts
@@ -128,12 +137,14 @@ def _statement(task: Task) -> str:
     texts = []
     if task.style == "stdin":
         texts.append(_module_doc(task))
-    texts += [task.docstring, task.text]
+    texts.append(task.docstring)
     out: list[str] = []
     for text in texts:
         text = (text or "").strip()
         if text and not any(text in seen for seen in out):
             out.append(text)
+    if task.text and task.kind != "selection" and not any(task.text in seen for seen in out):
+        out.append(f"Request: {task.text.strip()}")
     return "\n\n".join(out)
 
 
@@ -199,30 +210,29 @@ def _language_of(tag: str, default_language: str) -> str | None:
 
 def agreement_ranking(outputs: dict[int, list[str | None]], passes_samples: set[int]) -> list[int]:
     """Return candidate indices, best first: those in the largest group of candidates that pass the samples
-    and agree on every generated input, then the other sample-passers (by how many inputs they agree with
-    the group on), then the rest. Ties keep the candidates' order."""
-
-    def signature(index: int) -> tuple:
-        return tuple(_normal(out) for out in outputs[index])
-
+    and agree on every generated input (between groups of one size, the one with fewer crashes), then the
+    other sample-passers by how many inputs they agree with that group on, then the rest. Ties keep the
+    candidates' order. `outputs` holds each candidate's outputs on the same inputs (None: it crashed)."""
+    signatures = {index: _signature(values) for index, values in outputs.items()}
     passing = [i for i in sorted(outputs) if i in passes_samples]
-    groups = Counter(signature(i) for i in passing)
+    groups = Counter(signatures[i] for i in passing)
     if not groups:
         return sorted(outputs)
-    top = max(groups.values())
-    best = next(sig for sig in (signature(i) for i in passing) if groups[sig] == top)
+    best = max(groups, key=lambda sig: (groups[sig], sum(v is not None for v in sig)))
 
-    def key(index: int) -> tuple[int, int, int, int]:
-        sig = signature(index)
+    def rank(index: int) -> tuple[bool, bool, int, int]:
+        """Sort key: outside the group, failing the samples, fewer agreements, later candidate."""
+        sig = signatures[index]
         agreed = sum(a == b and a is not None for a, b in zip(sig, best, strict=False))
-        return (sig != best or index not in passes_samples, index not in passes_samples, -agreed, index)
+        passes = index in passes_samples
+        return (sig != best or not passes, not passes, -agreed, index)
 
-    return sorted(outputs, key=key)
+    return sorted(outputs, key=rank)
 
 
-def _normal(output: str | None) -> str | None:
-    """Return an output with whitespace differences removed (None stays None: a crash agrees with nothing)."""
-    return None if output is None else " ".join(output.split())
+def _signature(values: list[str | None]) -> tuple[str | None, ...]:
+    """Return a candidate's outputs with whitespace differences removed (None, a crash, stays None)."""
+    return tuple(None if value is None else " ".join(value.split()) for value in values)
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -256,12 +266,15 @@ def shape_of(value: object) -> Shape | None:
     if isinstance(value, (list, set)):
         kind = "list" if isinstance(value, list) else "set"
         inner = _merge_all([shape_of(v) for v in value])
-        lengths = {len(v) for v in value if isinstance(v, (list, str))}
-        return Shape(kind, (inner,), rectangular=len(value) > 1 and len(lengths) == 1)
+        lengths = {len(v) for v in value if isinstance(v, list)}
+        return Shape(kind, (inner,), rectangular=len(lengths) <= 1)
     if isinstance(value, tuple):
         return Shape("tuple", tuple(shape_of(v) for v in value))
     if isinstance(value, dict):
-        return Shape("dict", (_merge_all([shape_of(k) for k in value]), _merge_all([shape_of(v) for v in value.values()])))
+        return Shape(
+            "dict",
+            (_merge_all([shape_of(k) for k in value]), _merge_all([shape_of(v) for v in value.values()])),
+        )
     return None
 
 
@@ -334,6 +347,11 @@ _SENTENCES = re.compile(r"(?<=[.!?;])\s+|\n\s*\n|\n(?=\s*[-*•])")
 _NON_NEGATIVE = re.compile(r"\b(?:non-?negative|not\s+negative|natural)\b", re.IGNORECASE)
 _POSITIVE = re.compile(r"(?<!non-)(?<!non)\bpositive\b", re.IGNORECASE)
 _NON_EMPTY = re.compile(r"\bnon-?empty\b|\bat\s+least\s+one\b", re.IGNORECASE)
+_AT_LEAST = re.compile(
+    r"\bat\s+least\s+(one|two|three|four|five|[1-5])\s+(?:\w+\s+)?(?:elements|numbers|items|values|integers|words)",
+    re.IGNORECASE,
+)
+_COUNTS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5}
 _EMPTY = re.compile(r"(?<!non-)(?<!non)\bempty\b", re.IGNORECASE)
 _ALPHABETS = [
     (re.compile(r"\bbinary\s+string|\bof\s+(?:only\s+)?(?:0s?\s+and\s+1s?|'0'\s+and\s+'1')", re.I), "01"),
@@ -359,7 +377,9 @@ def _sign_low(sentences: list[str]) -> int | None:
     return None
 
 
-def _domain(name: str | None, shape: Shape, seeds: list[object], text: str, constraints: Constraints) -> Domain:
+def _domain(
+    name: str | None, shape: Shape, seeds: list[object], text: str, constraints: Constraints
+) -> Domain:
     """Return an argument's domain: the statement's bounds for its name first, then what the sentences
     naming it say, then what the whole text says, then the examples' own values."""
     about = _sentences_about(text, name) if name else []
@@ -374,6 +394,9 @@ def _domain(name: str | None, shape: Shape, seeds: list[object], text: str, cons
     length = constraints.bound(f"len({name})") if name else None
     if length is not None:
         domain.min_len, domain.max_len = max(0, length[0]), max(0, min(MAX_LIST, length[1]))
+    elif _AT_LEAST.search(" ".join(about) or text):
+        word = _AT_LEAST.search(" ".join(about) or text).group(1).lower()  # type: ignore[union-attr]
+        domain.min_len = _COUNTS.get(word) or int(word)
     elif _NON_EMPTY.search(" ".join(about)) or (not about and _NON_EMPTY.search(text)):
         domain.min_len = 1
     elif _never_empty(seeds) and not _EMPTY.search(text):
@@ -511,7 +534,7 @@ def _draw_string(domain: Domain, rng: random.Random, size: int) -> str:
     if domain.tokens:
         count = rng.randint(min(domain.min_len, 1), max(1, min(size, MAX_LIST)))
         return " ".join(rng.choice(domain.tokens) for _ in range(count))
-    if domain.templates and rng.random() < 0.8:
+    if domain.templates:
         return _reshape(rng.choice(domain.templates), domain, rng, size)
     return "".join(rng.choice(domain.alphabet) for _ in range(_length(domain, rng, size)))
 
@@ -521,14 +544,20 @@ def _reshape(template: str, domain: Domain, rng: random.Random, size: int) -> st
     letters of the same case, everything else kept ("1/5" -> "3/2", "15.3" -> "4.7")."""
 
     def letters(run: str) -> str:
+        """Return random letters of the run's case, up to one longer."""
         pool = [c for c in domain.alphabet if c.isupper() == run[0].isupper() and c.isalpha()] or list(run)
         return "".join(rng.choice(pool) for _ in range(rng.randint(1, len(run) + 1)))
 
     def number(_: str) -> str:
+        """Return a small non-negative number (no leading zeros)."""
         low = 0 if domain.low is None else max(0, domain.low)
         return str(rng.randint(low, low + 2 + size))
 
-    return re.sub(r"\d+|[A-Za-z]+", lambda m: number(m.group()) if m.group()[0].isdigit() else letters(m.group()), template)
+    return re.sub(
+        r"\d+|[A-Za-z]+",
+        lambda m: number(m.group()) if m.group()[0].isdigit() else letters(m.group()),
+        template,
+    )
 
 
 def _draw_int(domain: Domain, rng: random.Random, size: int) -> int:
@@ -623,9 +652,15 @@ def _mutate(value: object, shape: Shape, domain: Domain, rng: random.Random) -> 
         return "".join(_mutate_sequence(list(value), domain, rng, lambda: rng.choice(domain.alphabet)))
     if isinstance(value, list) and shape.kind == "list":
         item = shape.items[0] if shape.items else None
+        nested = item is not None and item.kind in ("list", "str") and domain.inner is not None
+        width = (
+            len(value[0]) if nested and shape.rectangular and value and hasattr(value[0], "__len__") else None
+        )
+        inner = _inner_domain(domain, width) if nested else domain
 
         def fresh() -> object:
-            return _draw(item, domain, rng, 3) if item else 0
+            """Return a new element (a row as wide as the others in a rectangular list)."""
+            return _draw(item, inner, rng, 3) if item else 0
 
         return _mutate_sequence(list(value), domain, rng, fresh)
     return _draw(shape, domain, rng, 3)
@@ -646,6 +681,17 @@ def _mutate_sequence(items: list, domain: Domain, rng: random.Random, fresh) -> 
     elif len(items) < max(domain.max_len, len(items)):
         items.insert(rng.randrange(len(items) + 1), fresh())
     return items
+
+
+def _fit(value: object, domain: Domain) -> object:
+    """Return a value with its numbers (in lists too) clamped into the domain's bounds."""
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, (int, float)):
+        return _clamp(value, domain)
+    if isinstance(value, list):
+        return [_fit(v, domain) for v in value]
+    return value
 
 
 def _clamp(value: int | float, domain: Domain) -> int | float:
@@ -697,14 +743,15 @@ def function_calls(task: Task, count: int, seed: int = 0) -> list[str]:
         slot.domain = _domain(slot.name, slot.shape, slot.seeds, text, constraints)
     rng = random.Random(seed)
     out: dict[str, None] = {}
-    attempts = 0
-    while len(out) < count and attempts < count * 20 + 50:
+    attempts = stale = 0
+    while len(out) < count and attempts < count * 20 + 50 and stale < STALE_ATTEMPTS:
         size = min(MAX_LIST, attempts * (MAX_LIST + 1) // max(count, 1))
         attempts += 1
-        values = _arguments(form, rng, size, attempts)
-        call = _render(form, values)
+        stale += 1
+        call = _render(form, _arguments(form, rng, size, attempts))
         if call is not None and call not in form.samples and call not in out:
             out[call] = None
+            stale = 0
     return sorted(out, key=len)
 
 
@@ -716,7 +763,7 @@ def _arguments(form: _CallForm, rng: random.Random, size: int, attempt: int) -> 
         which = rng.randrange(len(form.slots))
         slot = form.slots[which]
         values[which] = _mutate(values[which], slot.shape, slot.domain or Domain(), rng)
-        return values
+        return [_fit(value, slot.domain or Domain()) for value, slot in zip(values, form.slots, strict=True)]
     return [_draw(slot.shape, slot.domain or Domain(), rng, size) for slot in form.slots]
 
 
@@ -725,10 +772,21 @@ def _render(form: _CallForm, values: list[object]) -> str | None:
     pieces = []
     for slot, value in zip(form.slots, values, strict=True):
         text = repr(value)
-        if value is not None and not _round_trips(text, value):
+        if _has_float(value) and not _round_trips(text, value):
             return None
         pieces.append(f"{slot.name}={text}" if slot.keyword else text)
     return f"{form.callee}({', '.join(pieces)})"
+
+
+def _has_float(value: object) -> bool:
+    """Return True when a value holds a float anywhere (whose repr may be nan or inf)."""
+    if isinstance(value, float):
+        return True
+    if isinstance(value, (list, tuple, set)):
+        return any(_has_float(v) for v in value)
+    if isinstance(value, dict):
+        return any(_has_float(v) for v in list(value) + list(value.values()))
+    return False
 
 
 def _round_trips(text: str, value: object) -> bool:
@@ -824,7 +882,11 @@ def parameter_names(signature: str, language: str) -> list[str]:
     close_at = signature.rfind(")")
     if open_at < 0 or close_at <= open_at:
         return []
-    return [name for name in (_parameter_name(p, language) for p in _split_params(signature[open_at + 1 : close_at])) if name]
+    return [
+        name
+        for name in (_parameter_name(p, language) for p in _split_params(signature[open_at + 1 : close_at]))
+        if name
+    ]
 
 
 def _split_params(text: str) -> list[str]:

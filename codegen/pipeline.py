@@ -20,7 +20,9 @@ from codegen.prompts import task_messages
 from codegen.replies import parse_reply
 from codegen.stressing import (
     StressOptions,
+    StressPlan,
     cancel_model_oracles,
+    candidate_outputs,
     plan_for,
     request_model_oracles,
     stress_candidate,
@@ -44,6 +46,11 @@ class Candidate:
     report: Report | None = None
     measured: str | None = None  # empirical growth of the verified code, e.g. "measured ~n^1.0"
     stress: StressReport | None = None  # the stress test after the examples passed, if one ran
+    # With no brute force: the outputs on the generated inputs, compared with the other candidates'
+    # (None: not compared), and what the comparison found, e.g. "agrees with 2 of 3 candidates on 100 inputs".
+    outputs: list[str | None] | None = None
+    agreement: str | None = None
+    oracle_note: str | None = None  # a broken brute force or generator that was dropped, in one sentence
 
     @property
     def passed_examples(self) -> bool:
@@ -110,7 +117,7 @@ class Outcome:
             report.total if report else 0,
             best.complexity,
             best.measured,
-            stress_note(best.stress),
+            checks_note(best),
         )
         return implementation_edit(self.task, best.code, note)
 
@@ -132,6 +139,15 @@ class Outcome:
         if fail.message:
             detail += f" ({fail.message})"
         return f"Best candidate passed {best.passed}/{best.report.total} examples; {detail}."
+
+
+def checks_note(candidate: Candidate) -> str | None:
+    """What was checked beyond the samples, for the note line: the stress test, the agreement with the other
+    candidates, and a brute force that was dropped as broken."""
+    parts = [
+        part for part in (stress_note(candidate.stress), candidate.agreement, candidate.oracle_note) if part
+    ]
+    return ", ".join(parts) or None
 
 
 def stress_note(report: StressReport | None) -> str | None:
@@ -224,7 +240,9 @@ def solve(
     verified one finishes the engine's job early. `messages` replaces the default implement prompt (Optimize
     and Fix use their own). `on_stream(index, text)` gets each piece of a candidate's reply as it streams and
     `on_judged(candidate)` each judged candidate (the web page shows both). With `stress`, a candidate that
-    passes the examples is then stress-tested (codegen/stressing.py) and only wins when nothing is found."""
+    passes the examples is then stress-tested (codegen/stressing.py) and only wins when nothing is found; with no
+    brute force, the candidates that pass are compared on generated inputs and the first of the largest
+    agreeing group wins (early, once more than half of `params.n` agree)."""
     outcome = Outcome(task)
     messages = messages or task_messages(task, system_prompt, failure)
     counter = {"tokens": 0}
@@ -247,11 +265,14 @@ def solve(
             candidate.stress = stress_candidate(
                 task, code, judge_tests(task), judge, plan, stress, limits, cancel
             )
+            candidate.oracle_note = broken_note(plan)
+            if plan.brute is None and not candidate.stress_failed and plan.can_agree(task):
+                candidate.outputs = candidate_outputs(task, code, judge, plan, limits)
         if on_judged:
             on_judged(candidate)
         return candidate
 
-    judging = Judging(outcome, verify, cancel)
+    judging = Judging(outcome, verify, cancel, expected=params.n)
     job = engine.chat(messages, params, Priority.BACKGROUND, on_text, judging.hand_off)
     judging.attach(job)
     try:
@@ -269,6 +290,9 @@ def solve(
     finally:
         cancel_model_oracles(plan)
     outcome.candidates.sort(key=lambda c: c.index)
+    if outcome.winner is None:
+        outcome.winner = _by_agreement(outcome.candidates)
+    _describe_agreement(outcome.candidates, plan)
     if not any(c.code for c in outcome.candidates):
         outcome.message = "The model's replies contained no code block."
     if outcome.winner is not None and measure and task.language == "python" and task.style == "function":
@@ -285,9 +309,12 @@ class Judging:
         outcome: Outcome,
         verify: Callable[[int, str], Candidate],
         cancel: threading.Event | None = None,
+        expected: int = 1,
     ) -> None:
-        """Start the thread; `verify(index, reply)` parses and judges one candidate."""
+        """Start the thread; `verify(index, reply)` parses and judges one candidate; `expected` candidates
+        are asked for (a candidate compared by agreement wins early only with more than half of them)."""
         self.outcome = outcome
+        self.expected = expected
         self._verify = verify
         self._cancel = cancel or threading.Event()
         self._inbox: queue.Queue = queue.Queue()
@@ -351,6 +378,10 @@ class Judging:
         with self._lock:
             self.outcome.candidates.append(candidate)
             won = candidate.verified and self.outcome.winner is None
+            if won and candidate.outputs is not None:  # no brute force: a majority that agrees wins early
+                group = [c for c in _agreeing(self.outcome.candidates, candidate)]
+                won = len(group) * 2 > self.expected
+                candidate = group[0]
             if won:
                 self.outcome.winner = candidate
         if won:
@@ -360,6 +391,62 @@ class Judging:
         """Tell the engine's job to stop decoding (it still resolves with its replies)."""
         self._attached.wait()
         self._job.finish(winner)
+
+
+def broken_note(plan: StressPlan) -> str | None:
+    """The oracles dropped as broken, for the note line (their full reasons are in the stress report)."""
+    if not plan.broken:
+        return None
+    return "; ".join(plan.broken)
+
+
+def _compared(candidates: list[Candidate]) -> list[Candidate]:
+    """The candidates compared by agreement: they passed the samples and their stress test found nothing."""
+    return [c for c in candidates if c.outputs is not None and c.verified]
+
+
+def _agreeing(candidates: list[Candidate], candidate: Candidate) -> list[Candidate]:
+    """The compared candidates whose outputs are the same as this one's, in the order they were judged."""
+    mine = _signature(candidate.outputs or [])
+    return [c for c in _compared(candidates) if c is candidate or _signature(c.outputs or []) == mine]
+
+
+def _signature(outputs: list[str | None]) -> tuple:
+    """Outputs with whitespace differences removed, as agreement_ranking compares them."""
+    return tuple(None if out is None else " ".join(out.split()) for out in outputs)
+
+
+def _by_agreement(candidates: list[Candidate]) -> Candidate | None:
+    """With no brute force: the first of the largest group of candidates that pass the samples and agree on
+    every generated input (codegen/oracles.py `agreement_ranking`); the others are ranked down."""
+    from codegen.oracles import agreement_ranking
+
+    compared = _compared(candidates)
+    if not compared:
+        return None
+    by_index = {c.index: c for c in compared}
+    order = agreement_ranking({c.index: c.outputs for c in compared}, set(by_index))
+    return by_index[order[0]]
+
+
+def _describe_agreement(candidates: list[Candidate], plan: StressPlan | None) -> None:
+    """Say how each compared candidate fared: "agrees with 2 of 3 candidates on 100 inputs"."""
+    compared = _compared(candidates)
+    inputs = len(plan.agreement_inputs or []) if plan is not None else 0
+    if len(compared) < 2 or not inputs:
+        return
+    for candidate in compared:
+        group = _agreeing(compared, candidate)
+        others = len(group) - 1
+        if others:
+            candidate.agreement = (
+                f"agrees with {others} of {len(compared) - 1} other candidate{'s' if len(compared) > 2 else ''} "
+                f"on {inputs} generated inputs"
+            )
+        else:
+            candidate.agreement = (
+                f"disagrees with the other candidate{'s' if len(compared) > 2 else ''} on generated inputs"
+            )
 
 
 def _judged(task, index, reply, judge, limits, on_progress, tokens, total) -> Candidate:

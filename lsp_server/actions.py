@@ -1,7 +1,8 @@
 """Code actions: listed instantly from the parsed document; the work runs when one is chosen.
 
-Implement TODO, Optimize, Fix to pass the examples, Explain complexity, Run examples, Apply unverified
-candidate. Model and judge work runs off the event loop; every edit is versioned and re-anchored.
+Implement TODO, Optimize, Fix to pass the examples, Explain complexity, Run examples, Stress test, Add
+counterexample as a test, Apply unverified candidate. Model and judge work runs off the event loop; every
+edit is versioned and re-anchored.
 """
 
 from __future__ import annotations
@@ -18,7 +19,15 @@ from codegen import record
 from codegen.backends.base import BackendError
 from codegen.edits import comment_edit, note_line
 from codegen.engine import Cancelled, Priority
-from codegen.pipeline import Outcome, run_examples, solve, wait_for
+from codegen.pipeline import (
+    Outcome,
+    judge_tests,
+    run_examples,
+    runnable_code,
+    solve,
+    stress_failure,
+    wait_for,
+)
 from codegen.prompts import explain_messages, optimize_messages, task_messages
 from codegen.replies import find_complexity, strip_reasoning
 from codegen.tasks import Position, Range, Task
@@ -30,13 +39,15 @@ from sandbox.isolation import IsolationUnavailable
 
 log = logging.getLogger(__name__)
 
-IMPLEMENT, UNVERIFIED, OPTIMIZE, FIX, EXPLAIN, RUN = (
+IMPLEMENT, UNVERIFIED, OPTIMIZE, FIX, EXPLAIN, RUN, STRESS, ADD_TEST = (
     "implement",
     "applyUnverified",
     "optimize",
     "fix",
     "explain",
     "runExamples",
+    "stressTest",
+    "addCounterexample",
 )
 COMMANDS = {
     IMPLEMENT: "vibethinker.implement",
@@ -45,8 +56,12 @@ COMMANDS = {
     FIX: "vibethinker.fix",
     EXPLAIN: "vibethinker.explainComplexity",
     RUN: "vibethinker.runExamples",
+    STRESS: "vibethinker.stressTest",
+    ADD_TEST: "vibethinker.addCounterexample",
 }
 EDITING = {IMPLEMENT, UNVERIFIED, OPTIMIZE, FIX, EXPLAIN}
+COMMAND_ONLY = {RUN, STRESS, ADD_TEST}  # they publish diagnostics or write files: always run as commands
+STRESS_LANGUAGES = ("python", "cpp")
 RECORD_COMMAND = "vibethinker.recordSolution"
 
 
@@ -83,6 +98,11 @@ def list_actions(ls, doc: OpenDocument, rng: types.Range) -> list[types.CodeActi
     name = func.function
     if func.examples:
         actions.append(make_action(ls, f"Run examples of {name} ({len(func.examples)})", doc.uri, line, RUN))
+        if func.language in STRESS_LANGUAGES and func.class_name is None:
+            actions.append(make_action(ls, f"Stress test {name}", doc.uri, line, STRESS))
+    stressed = ls.stress_runs.get((doc.uri, name))
+    if keepable(stressed) and not already_a_test(stressed, func):
+        actions.append(make_action(ls, "Add counterexample as a test", doc.uri, line, ADD_TEST))
     selected = rng.start != rng.end
     if selected:
         actions.append(
@@ -99,7 +119,8 @@ def list_actions(ls, doc: OpenDocument, rng: types.Range) -> list[types.CodeActi
             )
         )
     last_run = ls.runs.get((doc.uri, name))
-    if last_run is not None and last_run.verdict is not Verdict.AC and func.examples:
+    failed = last_run is not None and last_run.verdict is not Verdict.AC
+    if (failed or stress_found(stressed)) and func.examples:
         actions.append(make_action(ls, f"Fix {name} to pass the examples", doc.uri, line, FIX))
     return actions
 
@@ -110,7 +131,7 @@ def make_action(
     """A code action that clients resolve lazily (edit) or run as a command."""
     data = {"uri": uri, "line": line, "action": name}
     action = types.CodeAction(title=title, kind=kind, data=data)
-    if name == RUN or not resolves_edits(ls):
+    if name in COMMAND_ONLY or not resolves_edits(ls):
         action.command = types.Command(title=title, command=COMMANDS[name], arguments=[uri, line])
     return action
 
@@ -142,6 +163,14 @@ async def perform(ls, uri: str, line: int, name: str) -> types.WorkspaceEdit | N
         except IsolationUnavailable as exc:
             ls.show(str(exc), types.MessageType.Error)
         return None
+    if name == STRESS:
+        try:
+            await stress_and_publish(ls, doc, func)
+        except IsolationUnavailable as exc:
+            ls.show(str(exc), types.MessageType.Error)
+        return None
+    if name == ADD_TEST:
+        return await add_counterexample(ls, doc, func)
     if name == EXPLAIN:
         return await _explain_complexity(ls, doc, func)
     if name == OPTIMIZE:
@@ -149,6 +178,9 @@ async def perform(ls, uri: str, line: int, name: str) -> types.WorkspaceEdit | N
     else:
         report = ls.runs.get((uri, func.function))
         failure = describe_failure(report) if report else None
+        stressed = ls.stress_runs.get((uri, func.function))
+        if failure is None and stress_found(stressed):  # the examples pass: the stress test's counterexample
+            failure = stress_failure(stressed)
         messages = task_messages(func, ls.settings.generation.system_prompt or None, failure)
     # The answer copies much of the function: with one candidate (generation.candidates = 1) the in-process
     # decoder drafts those tokens from the prompt (prompt lookup); with several it decodes as usual.
@@ -408,3 +440,190 @@ async def _explain_complexity(ls, doc: OpenDocument, func: Task) -> types.Worksp
 
 
 __all__ = ["COMMANDS", "EDITING", "RunningJob", "list_actions", "perform", "explain", "note_line"]
+
+
+# --- stress tests -------------------------------------------------------------------------------------------
+
+
+def stress_found(report) -> bool:
+    """Whether a stress test found something against the code (a counterexample or a time-out), not merely
+    a broken oracle or a cancel."""
+    return report is not None and report.verdict not in (Verdict.AC, Verdict.IE) and not report.broken
+
+
+def already_a_test(report, func: Task) -> bool:
+    """Whether the counterexample is among the task's examples already (it was added)."""
+    given = report.counterexample.input.strip()
+    return any(e.input.strip() == given for e in func.examples)
+
+
+def keepable(report) -> bool:
+    """Whether a stress test's counterexample can be kept as a test: it has an input and an expected answer."""
+    found = report.counterexample if stress_found(report) else None
+    return found is not None and bool(found.input.strip()) and bool(found.expected.strip())
+
+
+async def stress_and_publish(ls, doc: OpenDocument, func: Task):
+    """Stress-test the function (or program) as it is in the document against the user's brute force and
+    generator (or the model's, with `verification.modelOracle`), with progress and cancel, and publish what
+    was found as diagnostics; the report is kept for Add counterexample as a test and for Fix."""
+    from codegen.stressing import (
+        StressOptions,
+        cancel_model_oracles,
+        plan_for,
+        request_model_oracles,
+        stress_candidate,
+    )
+
+    settings = ls.settings
+    verification = settings.verification
+    options = StressOptions(seconds=verification.stress_seconds, model_oracle=verification.model_oracle)
+    name = func.function or "the program"
+    plan = await asyncio.to_thread(plan_for, func, options)
+    if plan is None or (func.style == "function" and plan.brute is None and not options.model_oracle):
+        ls.show(
+            f"Nothing to stress-test {name} against: put a brute force (brute.py or brute.cpp) and, for a "
+            "program that reads input, a generator (gen.py or gen.cpp, run as `gen SEED N`) next to the file, "
+            "or turn on `verification.modelOracle`.",
+            types.MessageType.Warning,
+        )
+        return None
+    cancel = threading.Event()
+    job = RunningJob(doc.uri, func.function_range or Range(Position(0, 0), Position(0, 0)), cancel)
+    ls.running.append(job)
+    progress = Progress(ls, f"Stress testing {name}", cancel)
+    await progress.begin("preparing")
+    try:
+        judge = await asyncio.to_thread(ls.get_judge)
+        if any(plan.wants_model(func).values()):
+            progress.report(
+                "asking the model for a brute force"
+                + (" and a generator" if plan.wants_model(func)["gen"] else "")
+            )
+            request_model_oracles(
+                plan,
+                func,
+                ls.get_engine(),
+                settings.generation_params(),
+                settings.generation.system_prompt or None,
+            )
+        progress.report("running")
+        report = await asyncio.to_thread(
+            stress_candidate,
+            func,
+            runnable_code(func, func.source),
+            judge_tests(func),
+            judge,
+            plan,
+            options,
+            settings.limits(func),
+            cancel,
+        )
+    except Cancelled:
+        progress.end("cancelled")
+        ls.show(f"Cancelled: {job.reason or 'stopped by the user'}.", types.MessageType.Info)
+        return None
+    except BackendError as exc:
+        progress.end("failed")
+        ls.show(str(exc), types.MessageType.Error)
+        return None
+    except asyncio.CancelledError:
+        cancel.set()
+        progress.end("cancelled")
+        raise
+    finally:
+        ls.running.remove(job)
+        cancel_model_oracles(plan)
+    if cancel.is_set():
+        progress.end("cancelled")
+        ls.show(f"Cancelled: {job.reason or 'stopped by the user'}.", types.MessageType.Info)
+        return None
+    progress.end(report.verdict.value if report is not None else "nothing to test against")
+    key = (doc.uri, func.function)
+    if report is None:
+        ls.stress_runs.pop(key, None)
+    else:
+        ls.stress_runs[key] = report
+    _publish_stress(ls, doc, func, report, plan.broken)
+    return report
+
+
+def _publish_stress(ls, doc: OpenDocument, func: Task, report, broken: list[str]) -> None:
+    """The stress test's result as one diagnostic on the function's first line."""
+    current = ls.documents.get(doc.uri)
+    if current is None:
+        return
+    again = current.find_same(func) or func
+    name_range = again.function_range or again.marker_range or Range(Position(0, 0), Position(0, 0))
+    rng = to_lsp_range(current.lines, Range(name_range.start, Position(name_range.start.line, 10**6)))
+    dropped = f" ({'; '.join(broken)})" if broken else ""
+    if report is None:
+        message = f"Stress test: nothing to test against{dropped}."
+        severity = types.DiagnosticSeverity.Warning
+    elif stress_found(report):
+        message = f"Stress test found {report.verdict.value} ({report.describe()})"
+        found = report.counterexample
+        if found is not None:
+            message += f" on input:\n{_clip(found.input)}"
+            if found.expected:
+                message += f"\n  expected: {_clip(found.expected)}"
+            message += f"\n  actual:   {_clip(found.actual)}"
+        elif report.message:
+            message += f": {report.message}"
+        severity = types.DiagnosticSeverity.Error
+    elif report.verdict is Verdict.AC:
+        message = f"Stress test passed: {report.describe()}, nothing found{dropped}"
+        severity = types.DiagnosticSeverity.Information
+    else:  # a broken brute force or generator, or the sandbox failed: nothing is said about the code
+        message = f"Stress test could not run: {report.message}"
+        severity = types.DiagnosticSeverity.Warning
+    diagnostic = types.Diagnostic(range=rng, message=message, severity=severity, source="vibethinker")
+    diagnostics = [d for d in ls.diagnostics.get(doc.uri, []) if not d.message.startswith("Stress test")]
+    diagnostics.append(diagnostic)
+    ls.diagnostics[doc.uri] = diagnostics
+    ls.text_document_publish_diagnostics(
+        types.PublishDiagnosticsParams(uri=doc.uri, diagnostics=diagnostics, version=current.version)
+    )
+
+
+def _clip(text: str, limit: int = 600) -> str:
+    """A counterexample's text cut to what a diagnostic can show."""
+    text = text.strip()
+    return text if len(text) <= limit else text[:limit] + f"... ({len(text)} characters)"
+
+
+async def add_counterexample(ls, doc: OpenDocument, func: Task) -> types.WorkspaceEdit | None:
+    """Keep the last stress test's counterexample as a test: sample files for a program (written here, no
+    edit), a doctest or example comment for a function (the edit returned)."""
+    from codegen.counterexamples import SampleWriteError, add_stdin_sample, function_sample_edit
+
+    key = (doc.uri, func.function)
+    report = ls.stress_runs.get(key)
+    if not keepable(report):
+        ls.show("There is no counterexample to add; run Stress test first.", types.MessageType.Warning)
+        return None
+    found = report.counterexample
+    if already_a_test(report, func):
+        ls.show("The counterexample is a test already.", types.MessageType.Info)
+        return None
+    if func.style != "stdin":
+        edit = function_sample_edit(func, found.input, found.expected, doc.lines)
+        if edit is None:
+            ls.show(f"{func.function} has no docstring to add the example to.", types.MessageType.Warning)
+            return None
+        return document_edit(doc.uri, doc.version, doc.lines, [edit])
+    if doc.path is None:
+        ls.show("Save the file first: the test is written beside it.", types.MessageType.Warning)
+        return None
+    current = [(e.input, e.output) for e in func.examples]
+    try:
+        written = await asyncio.to_thread(add_stdin_sample, doc.path, found.input, found.expected, current)
+    except SampleWriteError as exc:
+        ls.show(str(exc), types.MessageType.Error)
+        return None
+    doc.refresh_files()
+    names = ", ".join(
+        str(p.relative_to(doc.path.parent)) if p.is_relative_to(doc.path.parent) else str(p) for p in written
+    )
+    ls.show(f"Added the counterexample as a test ({names}).", types.MessageType.Info)
+    return None

@@ -54,6 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
     solve.add_argument(
         "--record", type=Path, metavar="FILE", help="append each verified solution to FILE (chat JSONL)"
     )
+    _add_verification_arguments(solve)
     _add_model_arguments(solve)
     solve.set_defaults(run=run_solve)
 
@@ -75,6 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="PORT",
         help="put problems from Competitive Companion (loopback PORT, default 27121) in the Problem box",
     )
+    _add_verification_arguments(web)
     _add_model_arguments(web)
     web.set_defaults(run=run_web)
 
@@ -110,6 +112,29 @@ def build_parser() -> argparse.ArgumentParser:
     finetune = sub.add_parser("finetune", help="train a LoRA adapter on chat JSONL (e.g. solve --record)")
     _add_finetune_arguments(finetune)
     return parser
+
+
+def _add_verification_arguments(parser: argparse.ArgumentParser) -> None:
+    """The `verification.*` settings for one run (stress tests after the examples)."""
+    parser.add_argument(
+        "--stress",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="stress-test candidates that pass the examples (verification.stress; default on)",
+    )
+    parser.add_argument(
+        "--stress-seconds",
+        type=float,
+        default=None,
+        metavar="S",
+        help="stress seconds per candidate (default 3)",
+    )
+    parser.add_argument(
+        "--model-oracle",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="ask the model for a brute force and generator when none is beside the file (default on)",
+    )
 
 
 def _add_model_arguments(parser: argparse.ArgumentParser) -> None:
@@ -201,7 +226,18 @@ def settings_from_args(args: argparse.Namespace):
         for k, v in {"timeLimit": args.time_limit, "memoryLimit": args.memory_limit}.items()
         if v is not None
     }
-    settings, errors = parse_settings({"model": model, "generation": generation, "judge": judge})
+    verification = {
+        k: v
+        for k, v in {
+            "stress": getattr(args, "stress", None),
+            "stressSeconds": getattr(args, "stress_seconds", None),
+            "modelOracle": getattr(args, "model_oracle", None),
+        }.items()
+        if v is not None
+    }
+    settings, errors = parse_settings(
+        {"model": model, "generation": generation, "judge": judge, "verification": verification}
+    )
     for error in errors:
         print(f"vibethinker-lsp: {error}", file=sys.stderr)
     return settings
@@ -402,7 +438,7 @@ def run_solve(args: argparse.Namespace) -> int:
                     "complexity": best.complexity if best else None,
                     "diff": diff,
                     "message": "" if outcome.winner else outcome.failure_text(),
-                    "stress": stress_json(best.stress if best else None),
+                    "stress": stress_json(best),
                 }
             )
             if outcome.winner:
@@ -468,18 +504,26 @@ def _record(path: Path, task, messages, winner, settings) -> None:
     print(f"  recorded the verified solution in {path}", file=sys.stderr)
 
 
-def stress_json(report) -> dict | None:
-    """A solve result's `stress` record: oracle, runs, counterexample, max_size_seconds (None: no stress test)."""
-    if report is None:
+def stress_json(candidate) -> dict | None:
+    """A solve result's `stress` record: oracle, runs, counterexample, max_size_seconds, and with no brute
+    force the candidates' agreement (None: nothing was checked beyond the examples)."""
+    report = candidate.stress if candidate is not None else None
+    agreement = candidate.agreement if candidate is not None else None
+    if report is None and agreement is None:
         return None
-    found = report.counterexample
+    found = report.counterexample if report else None
+    oracle = report.oracle if report else "none"
+    if agreement and oracle == "none":
+        oracle = "agreement of the candidates"
     return {
-        "oracle": report.oracle,
-        "runs": report.runs,
+        "oracle": oracle,
+        "runs": report.runs if report else 0,
         "counterexample": found.to_json() if found else None,
-        "max_size_seconds": report.max_size.seconds if report.max_size else None,
-        "verdict": report.verdict.value,
-        "message": report.message,
+        "max_size_seconds": report.max_size.seconds if report and report.max_size else None,
+        "verdict": report.verdict.value if report else "AC",
+        "message": report.message if report else "",
+        "agreement": agreement,
+        "broken_oracle": candidate.oracle_note,
     }
 
 

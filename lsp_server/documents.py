@@ -46,6 +46,11 @@ class OpenDocument:
         """Our language name, or None for a language we do not read."""
         return self.parsed.language
 
+    def refresh_files(self) -> None:
+        """Read the files beside the document again (sample files were added): its tasks are recomputed."""
+        self.parsed._source = None  # the parsed source caches the sample files it read
+        self.parsed._tasks = None
+
     def tasks(self) -> list[Task]:
         """The tasks of the current version (cached by the parsed document)."""
         if self.language is None:

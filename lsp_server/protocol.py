@@ -18,6 +18,7 @@ import attrs
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 from pygls.protocol import LanguageServerProtocol
+from pygls.protocol.language_server import lsp_method
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +49,31 @@ class VibeProtocol(LanguageServerProtocol):
         if "jsonrpc" not in data:
             return data
         return _Unstructured(data)
+
+    # Document sync goes to the server's own documents (lsp_server/documents.py) only. Stock pygls also keeps
+    # a copy of every text in its workspace, applying each edit character by character: more than a
+    # millisecond per keystroke on a 5,000-line file, for a copy nothing here reads.
+
+    @lsp_method(types.TEXT_DOCUMENT_DID_OPEN)
+    def lsp_text_document__did_open(self, params: types.DidOpenTextDocumentParams):
+        """Pass didOpen to the server's handler, without a workspace copy."""
+        yield from self._user_handler(types.TEXT_DOCUMENT_DID_OPEN, params)
+
+    @lsp_method(types.TEXT_DOCUMENT_DID_CHANGE)
+    def lsp_text_document__did_change(self, params: types.DidChangeTextDocumentParams):
+        """Pass didChange to the server's handler, without a workspace copy."""
+        yield from self._user_handler(types.TEXT_DOCUMENT_DID_CHANGE, params)
+
+    @lsp_method(types.TEXT_DOCUMENT_DID_CLOSE)
+    def lsp_text_document__did_close(self, params: types.DidCloseTextDocumentParams):
+        """Pass didClose to the server's handler, without a workspace copy."""
+        yield from self._user_handler(types.TEXT_DOCUMENT_DID_CLOSE, params)
+
+    def _user_handler(self, method: str, params):
+        """The server's own handler for a method, in the form pygls' built-in handlers hand it on."""
+        handler = self.fm.features.get(method)
+        if handler is not None:
+            yield handler, (params,), None
 
     def handle_message(self, message):
         """Structure the whole body, answer what is malformed, refuse requests after shutdown, then dispatch."""

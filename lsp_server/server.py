@@ -41,6 +41,7 @@ class VibeServer(LanguageServer):
         self.running: list[actions.RunningJob] = []
         self.outcomes: dict[tuple[str, int], Outcome] = {}  # (uri, task line) -> last solve
         self.runs: dict[tuple[str, str | None], Report] = {}  # (uri, function) -> last example run
+        self.stress_runs: dict[tuple[str, str | None], object] = {}  # (uri, function) -> last stress test
         self.diagnostics: dict[str, list[types.Diagnostic]] = {}
         self.explanations: dict[str, str] = {}  # function text -> the model's explanation
         self.solutions: dict[tuple, object] = {}  # (uri, line, action) -> verified, recorded on apply
@@ -192,6 +193,8 @@ class VibeServer(LanguageServer):
         self.diagnostics.pop(uri, None)
         for key in [k for k in self.runs if k[0] == uri]:
             del self.runs[key]
+        for key in [k for k in self.stress_runs if k[0] == uri]:
+            del self.stress_runs[key]
         self.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
 
     def cancel_jobs_touching(self, uri: str, change) -> None:

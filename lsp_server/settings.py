@@ -169,9 +169,9 @@ class VerificationSettings:
         3.0, "Most seconds of stress testing per candidate.", minimum=0.5, maximum=120.0
     )
     model_oracle: bool = _opt(
-        False,
-        "Ask the model for a brute force and an input generator (with the candidates, in one batch) when "
-        "there is no brute.py/gen.py next to the file.",
+        True,
+        "Ask the model for a brute force and an input generator (alongside the candidates) when there is no "
+        "brute.py/gen.py next to the file; off: only your own files and the candidates' agreement are used.",
     )
 
 

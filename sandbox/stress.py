@@ -19,6 +19,7 @@ from __future__ import annotations
 import base64
 import marshal
 import os
+import re
 import shutil
 import tempfile
 import threading
@@ -182,6 +183,9 @@ def stress_function(
     """Stress-test a function: samples, then the calls (shortest first) within `seconds`, comparing the
     returned values with the oracle's."""
     ordered = sorted(dict.fromkeys(calls), key=len)
+    for program in (solution, oracle):
+        if program is not None and program.language == "cpp":
+            ordered = [call for call in ordered if translatable(program.code, call, entry_point)]
     all_calls = [t.input for t in samples] + ordered
     with Session(judge, limits or judge.limits, "function", oracle, tolerance, cancel) as session:
         session.entry_point = entry_point
@@ -190,6 +194,53 @@ def stress_function(
         found = found or session.check_samples(samples)
         found = found or session.given_calls(ordered, len(samples), seconds)
         return found or session.report(Verdict.AC)
+
+
+def translatable(code: str, call: str, entry_point: str | None) -> bool:
+    """Whether a call's arguments can be written as C++ values of the function's parameter types (a call
+    that cannot is dropped from a C++ stress test rather than failing the whole harness)."""
+    if isinstance(cpp.function_program(code, [TestCase("call", call, "None")], entry_point), str):
+        return False
+    name, args, kwargs = cpp.parse_call(call)
+    signature = cpp.find_signature(code, entry_point or name) or cpp.find_signature(code, name)
+    values = list(kwargs.values()) if kwargs else args
+    return signature is not None and all(fits(v, t) for v, t in zip(values, signature.params, strict=False))
+
+
+def fits(value: object, ctype: str) -> bool:
+    """Whether a Python value initialises a C++ variable of the type without a narrowing error (a float for
+    an integer, a list for a scalar); types it does not know are given the benefit of the doubt."""
+    element = re.match(r"^(?:std::)?vector\s*<\s*(.*)\s*>$", ctype)
+    if element:
+        return isinstance(value, list | tuple) and all(fits(v, element.group(1)) for v in value)
+    if isinstance(value, list | tuple | dict | set):
+        return False
+    if re.search(r"\b(int|long|short|size_t|int\d+_t|uint\d+_t|unsigned)\b", ctype):
+        return isinstance(value, int)
+    if re.search(r"\b(double|float)\b", ctype):
+        return isinstance(value, int | float) and not isinstance(value, bool)
+    if re.search(r"\bstring\b", ctype):
+        return isinstance(value, str)
+    return True
+
+
+def generated_inputs(
+    judge: Judge, generator: Program, sizes: Sequence[tuple[int, int]], *, limits: Limits | None = None
+) -> list[str | None]:
+    """What the generator prints for `gen SEED N`, for each (seed, n) in order; None where it failed (or
+    did not compile)."""
+    items = [{"seed": seed, "n": n} for seed, n in sizes]
+    texts: list[str | None] = [None] * len(items)
+    if not items:
+        return texts
+    with Session(judge, limits or judge.limits, "stdin", None, 0.0, None) as session:
+        if session.prepare({"gen": generator}) is not None:
+            return texts
+        records = session.run_all(items, record="all", roles=["gen"])
+    for record in records if isinstance(records, list) else []:
+        if record["status"] == "same":
+            texts[record["i"]] = record["input"]
+    return texts
 
 
 def outputs_on(
@@ -642,6 +693,14 @@ class Session:
         for rec in records:
             for raw_run in (rec.get("raws") or {}).values():
                 raw_run["cpu_limit_s"], raw_run["memory_limit_mb"] = self.limits.time_s, self.limits.memory_mb
+        if record == "failures" and ended_early(records, len(items)):
+            where = items[len(records)] if len(records) < len(items) else {}
+            given = f" (`gen {where['seed']} {where['n']}`)" if "seed" in where else ""
+            return self.report(
+                Verdict.IE,
+                message=f"The stress loop ended early, during input {len(records) + 1}{given}: a program killed "
+                "it, or the sandbox's time ran out; nothing is concluded from it.",
+            )
         return records
 
     # -- reading results --
@@ -674,6 +733,12 @@ class Session:
     def cancelled(self) -> bool:
         """Whether the caller asked to stop."""
         return self.cancel is not None and self.cancel.is_set()
+
+
+def ended_early(records: list[dict], items: int) -> bool:
+    """Whether the loop stopped without saying why: every item done, or a last record that ends the batch
+    (a failure, the deadline, the result budget), is a proper end."""
+    return len(records) < items and records[-1]["status"] == "same"
 
 
 def size_at(k: int, small_n: int) -> int:
@@ -727,6 +792,7 @@ __all__ = [
     "MaxSize",
     "Program",
     "StressReport",
+    "generated_inputs",
     "outputs_on",
     "stress_function",
     "stress_stdin",

@@ -37,6 +37,7 @@ PRELOAD = ("math", "collections", "heapq", "bisect", "itertools", "functools", "
 PRELOAD_MORE = ("array", "re", "typing", "io", "fractions", "decimal")
 ROLES = ("gen", "oracle", "solution")
 STDERR_SHOWN = 4000
+PR_SET_DUMPABLE = 4
 
 
 def main(argv):
@@ -57,11 +58,15 @@ def main(argv):
 
 
 def become_subreaper():
-    """Make what a program leaves behind reparent to this loop, so that the loop can tell and sweep it."""
+    """Make what a program leaves behind reparent to this loop, so that the loop can tell and sweep it; and
+    make the loop not dumpable, so that a program (same uid) cannot open its /proc files (its result pipe,
+    its memory). A program can still kill the loop; the judge then concludes nothing from the batch."""
     import ctypes
 
     try:
-        ctypes.CDLL(None, use_errno=True).prctl(shim.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(shim.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+        libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
     except (OSError, AttributeError):
         pass
 
@@ -181,11 +186,17 @@ class Loop:
         err_r, err_w = os.pipe2(os.O_CLOEXEC)
         stdin_fd = memory_file(feed)
         start = time.monotonic()
-        pid = os.fork()
-        if pid == 0:
-            child(program, (stdin_fd, out_w, err_w), limits, argv_extra, call)
+        try:
+            pid = self.start_child(program, (stdin_fd, out_w, err_w), limits, argv_extra, call)
+        except OSError as exc:
+            pid = None
+            error = f"{type(exc).__name__}: {exc}"
         for fd in (out_w, err_w, stdin_fd):
             os.close(fd)
+        if pid is None:
+            for fd in (out_r, err_r):
+                os.close(fd)
+            return exec_failure(error)
         watch = shim.watch_child(pid, out_r, err_r, self.wake_r, limits, start)
         wall = time.monotonic() - start
         for fd in (out_r, err_r):
@@ -207,6 +218,25 @@ class Loop:
             "cpu_exceeded": watch["cpu_exceeded"],
             "exec_error": None,
         }
+
+    def start_child(self, program, fds, limits, argv_extra, call):
+        """Start the program on the given stdin/stdout/stderr; its pid. A binary is spawned (no copy of
+        this interpreter's memory) in its own session, and gets its CPU limit right after; a Python
+        program runs in a forked child."""
+        if "argv" not in program:
+            pid = os.fork()
+            if pid == 0:
+                child(program, fds, limits, argv_extra, call)
+            return pid
+        argv = program["argv"] + argv_extra
+        actions = [(os.POSIX_SPAWN_DUP2, fd, target) for target, fd in enumerate(fds)]
+        pid = os.posix_spawn(argv[0], argv, dict(os.environ), file_actions=actions, setsid=True)
+        cpu = max(1, int(limits["cpu_s"] + 0.999))
+        try:
+            shim.resource.prlimit(pid, shim.resource.RLIMIT_CPU, (cpu, cpu + 1))
+        except OSError:
+            pass  # it already ended; the watch below also checks its CPU time
+        return pid
 
     def tidy(self):
         """Sweep processes the program left behind (only when there are any) and empty the writable
@@ -234,6 +264,25 @@ def leftovers():
             return False
         if pid == 0:
             return True
+
+
+def exec_failure(message):
+    """The raw result of a program that could not be started."""
+    return {
+        "exit": 127,
+        "signal": None,
+        "cpu_s": 0.0,
+        "wall_s": 0.0,
+        "maxrss_kb": 0,
+        "stdout": b"",
+        "stderr": message.encode(),
+        "stdout_bytes": 0,
+        "stderr_bytes": len(message),
+        "ole": False,
+        "wall_exceeded": False,
+        "cpu_exceeded": False,
+        "exec_error": message,
+    }
 
 
 def memory_file(data):
@@ -288,7 +337,7 @@ def shown(raw):
 
 
 def child(program, fds, limits, argv_extra, call):
-    """In the forked child: own session, stdio, CPU limit, then run the program; never returns."""
+    """In the forked child: own session, stdio, CPU limit, then run the Python program; never returns."""
     try:
         os.setsid()
         for target, fd in enumerate(fds):
@@ -298,10 +347,6 @@ def child(program, fds, limits, argv_extra, call):
         shim.signal.signal(shim.signal.SIGCHLD, shim.signal.SIG_DFL)
         cpu = max(1, int(limits["cpu_s"] + 0.999))
         shim.set_limit(shim.resource.RLIMIT_CPU, cpu, cpu + 1)
-        if "argv" in program:
-            shim.signal.signal(shim.signal.SIGPIPE, shim.signal.SIG_DFL)
-            argv = program["argv"] + argv_extra
-            os.execve(argv[0], argv, dict(os.environ))
         shim.signal.signal(shim.signal.SIGPIPE, shim.signal.SIG_IGN)
         os._exit(run_python(program, argv_extra, call))
     except BaseException as exc:  # noqa: BLE001 - anything here is the run's failure

@@ -1,4 +1,4 @@
-"""One LoRA training run shared by the adapter and finetune tests (a session fixture; import it to use it).
+"""One LoRA training run shared by the adapter and finetune tests (a session fixture, in conftest).
 
 A tiny random Qwen2 whose weights are drawn with std 0.3 (with the usual 0.02 its logits are too flat for an
 adapter to steer), a verified solution recorded through `solve --record` from a local OpenAI-compatible server,
@@ -16,7 +16,6 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import GOOD_REPLY, TWO_SUM_SOURCE
 from tests.fake_openai import FakeOpenAI
 from tests.tiny_model import build_tiny_model
 
@@ -42,7 +41,8 @@ TRAIN_FLAGS = (
     "--lr",
     "1e-2",
 )
-GREEDY = ("-n", "1", "--temperature", "0", "--max-new-tokens", "300", "--thinking-budget", "0")
+# --no-stress: stress tests (tested on their own) would add seconds to every verified solve here
+GREEDY = ("-n", "1", "--temperature", "0", "--max-new-tokens", "300", "--thinking-budget", "0", "--no-stress")
 
 
 @dataclass
@@ -84,6 +84,8 @@ def offline():
 @pytest.fixture(scope="session")
 def trained(tmp_path_factory, one_torch_thread) -> Trained:
     """Record GOOD_REPLY twice through `solve --record`, then train an adapter on the record (once a session)."""
+    from tests.conftest import GOOD_REPLY, TWO_SUM_SOURCE  # here: conftest imports this module
+
     root = tmp_path_factory.mktemp("adapter-run")
     model = build_tiny_model(root / "tiny-sharp", shape=SHARP_SHAPE)
     source = root / "two_sum.py"
@@ -92,7 +94,15 @@ def trained(tmp_path_factory, one_torch_thread) -> Trained:
     with FakeOpenAI(GOOD_REPLY) as fake:
         for _ in range(2):  # two lines: one to train on, one held out by --eval-split
             status, _ = cli(
-                "solve", str(source), "--record", str(record), "--base-url", fake.base_url, "-n", "1"
+                "solve",
+                str(source),
+                "--record",
+                str(record),
+                "--base-url",
+                fake.base_url,
+                "-n",
+                "1",
+                "--no-stress",
             )
             assert status == 0
     first = root / "first.jsonl"

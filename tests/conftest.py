@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.adapter_fixtures import trained  # noqa: F401 - one LoRA training run, shared
 from tests.fake_openai import FakeOpenAI
 from tests.tiny_model import build_tiny_model
 

@@ -18,13 +18,11 @@ from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 from codegen.backends.base import BackendError, GenerationParams, ModelConfig, make_backend
 from codegen.backends.transformers_backend import TransformersBackend
 from codegen.engine import Engine
-from tests import adapter_fixtures
 from tests.adapter_fixtures import Trained
 from tests.conftest import TWO_SUM_SOURCE
 from tests.e2e.lsp_helpers import SERVER, Editor, normalize_actions, run_action, wait_until
 from tests.tiny_model import build_tiny_model
 
-trained = adapter_fixtures.trained  # the shared training run (a session fixture)
 PROMPT = torch.tensor([[5, 6, 7, 8, 9, 10, 11]])
 
 
@@ -164,6 +162,19 @@ def test_the_engine_switches_adapters_on_the_loaded_model_and_reloads_for_other_
         engine.close()
 
 
+def test_the_openai_backend_asks_for_the_served_adapter_by_name(fake_openai):
+    config = ModelConfig(backend="openai", name="WeiboAI/VibeThinker-1.5B", base_url=fake_openai.base_url)
+    engine = Engine(dataclasses.replace(config, adapter="mine"))
+    try:
+        messages = [{"role": "user", "content": "hi"}]
+        engine.chat(messages, GenerationParams(max_new_tokens=8)).future.result(timeout=30)
+        engine.reload(config)  # back to the base model: an adapter-only change, no new backend
+        engine.chat(messages, GenerationParams(max_new_tokens=8)).future.result(timeout=30)
+    finally:
+        engine.close()
+    assert [r["model"] for r in fake_openai.requests] == ["mine", "WeiboAI/VibeThinker-1.5B"]
+
+
 # --- a real server session --------------------------------------------------------------------------------
 
 URI = "file:///tmp/vibethinker-e2e/adapters.py"
@@ -184,6 +195,7 @@ async def client(lsp_client: LanguageClient, request):
         "model": {"backend": "transformers", "name": str(model)},
         "generation": {"candidates": 1, "temperature": 0, "maxNewTokens": 300, "thinkingBudget": 0},
         "judge": {"measureComplexity": False},
+        "verification": {"stress": False},
         "history": {"record": True, "file": str(folder / "record.jsonl")},
     }
     await lsp_client.initialize_session(

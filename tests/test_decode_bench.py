@@ -28,7 +28,8 @@ def test_tiny_run_prints_the_whole_record(bench, capsys):
     assert bench.main([*argv, "--ttft-prompt-tokens", "200"]) == 0
     record = json.loads(capsys.readouterr().out)
     names = [(row["name"], row["batch"]) for row in record["rows"]]
-    assert names == [("model.generate", 1), ("engine", 1), ("engine", 2)]
+    assert names == [("model.generate", 1), ("engine", 1), ("engine", 2), ("engine + LoRA", 1)]
+    assert record["merged_adapter_vs_base"] > 0  # batch 1 with a merged adapter over the base, same run
     for row in record["rows"]:
         assert row["tokens_per_s"] > 0 and 0 < row["roofline_fraction"] and row["peak_memory_gib"] > 0
     assert record["time_to_first_token_ms"] > 0 and record["ttft_prompt_tokens"] == 200

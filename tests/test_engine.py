@@ -311,3 +311,45 @@ def test_equal_or_lower_priority_jobs_wait_their_turn():
         assert backend.calls[0] == "explain" and backend.calls[2:4] == ["second", "background done"]
     finally:
         engine.close()
+
+
+def test_chat_alongside_waits_its_turn_on_the_in_process_model():
+    backend = RecordingBackend()
+    backend.release.clear()
+    eng = Engine(ModelConfig(name="double"), backend_factory=lambda config: backend)
+    try:
+        first = eng.chat([{"role": "user", "content": "candidates"}], params(n=2))
+        assert backend.started.wait(WAIT)
+        side = eng.chat_alongside([{"role": "user", "content": "brute force"}], params())
+        threading.Event().wait(0.1)
+        assert backend.calls == ["candidates"] and not side.future.done()  # one batch at a time
+        backend.release.set()
+        assert first.future.result(WAIT) == ["reply 0", "reply 1"]
+        assert side.future.result(WAIT) == ["reply 0"] and backend.calls == ["candidates", "brute force"]
+    finally:
+        eng.close()
+
+
+def test_chat_alongside_runs_at_once_next_to_a_model_server_job():
+    backends: list[RecordingBackend] = []
+
+    def factory(config):
+        backends.append(RecordingBackend())
+        if len(backends) == 1:
+            backends[0].release.clear()  # the candidates' request is still streaming
+        return backends[-1]
+
+    eng = Engine(ModelConfig(backend="openai", name="double"), backend_factory=factory)
+    try:
+        first = eng.chat([{"role": "user", "content": "candidates"}], params(n=2))
+        for _ in range(WAIT * 100):  # the worker makes the backend on the first job
+            if backends:
+                break
+            threading.Event().wait(0.01)
+        assert backends[0].started.wait(WAIT)
+        side = eng.chat_alongside([{"role": "user", "content": "brute force"}], params())
+        assert side.future.result(WAIT) == ["reply 0"] and not first.future.done()
+        backends[0].release.set()
+        assert first.future.result(WAIT) == ["reply 0", "reply 1"]
+    finally:
+        eng.close()

@@ -13,11 +13,9 @@ from pathlib import Path
 import pytest
 
 from codegen import record
-from tests import adapter_fixtures
 from tests.adapter_fixtures import GREEDY, Trained, cli, offline
 from tests.conftest import GOOD_REPLY, TWO_SUM_SOURCE
 
-trained = adapter_fixtures.trained  # the shared training run (a session fixture)
 ROOT = Path(__file__).resolve().parents[1]
 GOOD_CODE = GOOD_REPLY.split("```python\n")[2].split("```")[0]
 

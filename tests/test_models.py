@@ -288,7 +288,17 @@ def test_top_k_of_one_is_greedy_in_both_decoders(tiny_3b, decoder):
 
 def test_the_openai_request_carries_the_models_defaults(two_sum_file, no_model_env, capsys):
     with FakeOpenAI(GOOD_REPLY) as fake:
-        common = ["solve", str(two_sum_file), "--json", "--base-url", fake.base_url, "-n", "1"]
+        # this test is about the candidates' request: no model-written brute force alongside it
+        common = [
+            "solve",
+            str(two_sum_file),
+            "--json",
+            "--base-url",
+            fake.base_url,
+            "-n",
+            "1",
+            "--no-model-oracle",
+        ]
         assert cli.main([*common, "--model", "WeiboAI/VibeThinker-3B"]) == 0
         assert (
             cli.main([*common, "--model", "WeiboAI/VibeThinker-3B", "--temperature", "0.2", "--top-k", "20"])

@@ -83,6 +83,7 @@ def test_an_edit_resolved_before_a_keystroke_is_rejected_by_version_and_nothing_
             {
                 "model": {"backend": "openai", "baseUrl": fake.base_url, "name": "fake"},
                 "generation": {"candidates": 1},
+                "verification": {"stress": False},  # the note line of the examples alone
             },
             capabilities=caps,
         )

@@ -6,7 +6,7 @@ loop's isolation between inputs, and the shim's clean() that no longer walks a r
 from __future__ import annotations
 
 import json
-import random
+import shutil
 import subprocess
 import sys
 import time
@@ -18,7 +18,8 @@ from lsp_server.cli import main
 from sandbox import Judge, Limits, TestCase, Verdict
 from sandbox.compare import tokens_match
 from sandbox.isolation import IsolationUnavailable, Mount, choose, interpreter_prefixes, strong_command
-from sandbox.stress import Program, outputs_on, stress_function, stress_stdin
+from sandbox.stress import Program, outputs_on, stress_stdin
+from tests.fake_openai import FakeOpenAI
 
 SET = Path(__file__).resolve().parent / "stress_set"
 SANDBOX = Path(__file__).resolve().parent.parent / "sandbox"
@@ -104,64 +105,32 @@ def test_no_correct_solution_is_flagged(capsys, problem, name):
     assert report["max_size"]["n"] == 200000 and report["max_size"]["seconds"] < 1.0
 
 
-# --- the held-out set: function-style problems ----------------------------------------------------------------
-
-
-def coin_calls(count: int) -> list[str]:
-    """min_coins calls within the docstring's constraints."""
-    rng = random.Random(7)
-    calls = []
-    for _ in range(count):
-        coins = rng.sample(range(1, 8), rng.randint(1, 4))
-        calls.append(f"min_coins({coins}, {rng.randint(0, 20)})")
-    return calls
-
-
-def run_calls(count: int) -> list[str]:
-    """longest_increasing_run calls with small values (so equal neighbours occur)."""
-    rng = random.Random(3)
-    return [
-        f"longest_increasing_run({[rng.randint(-3, 3) for _ in range(rng.randint(1, 8))]})" for _ in range(count)
-    ]
-
-
-FUNCTION_SAMPLES = {
-    "min_coins": [
-        TestCase("1", "min_coins([1, 2, 5], 11)", "3"),
-        TestCase("2", "min_coins([2], 3)", "-1"),
-    ],
-    "longest_run": [
-        TestCase("1", "longest_increasing_run([1, 3, 5, 4, 7])", "3"),
-        TestCase("2", "longest_increasing_run([2, 1])", "1"),
-    ],
-}
+# --- the held-out set: function-style problems (inputs made from the examples' argument types) ------------
 
 
 @pytest.mark.parametrize(
     ("problem", "name", "verdict"),
     [
-        ("min_coins", "correct.py", Verdict.AC),
-        ("min_coins", "wrong_greedy.py", Verdict.WA),
-        ("longest_run", "correct.cpp", Verdict.AC),
-        ("longest_run", "wrong_equal.cpp", Verdict.WA),
+        ("min_coins", "correct.py", "AC"),
+        ("min_coins", "wrong_greedy.py", "WA"),
+        ("longest_run", "correct.cpp", "AC"),
+        ("longest_run", "wrong_equal.cpp", "WA"),
     ],
 )
-def test_function_problems(judge, problem, name, verdict):
+def test_function_problems(judge, capsys, problem, name, verdict):
     folder = SET / problem
-    calls = coin_calls(150) if problem == "min_coins" else run_calls(40)  # each C++ call list is one compile
-    solution, brute = program(folder / name), program(folder / "brute.py")
-    samples = FUNCTION_SAMPLES[problem]
-    report = stress_function(judge, solution, brute, calls, samples=samples, seconds=2)
-    assert report.verdict is verdict, report
-    if verdict is Verdict.AC:
-        assert report.counterexample is None and report.runs >= min(30, len(set(calls)))
+    runs = "150" if name.endswith(".py") else "40"  # each C++ call list is one compile
+    code, report = stress(capsys, folder / name, "--runs", runs, "--seconds", "2")
+    assert report["verdict"] == verdict and code == (0 if verdict == "AC" else 1), report
+    if verdict == "AC":
+        assert report["counterexample"] is None and report["runs"] >= 30
         return
-    counter = report.counterexample
-    assert counter.input in calls and counter.expected != counter.actual
-    again = judge.run(brute.code, [TestCase("c", counter.input, counter.expected)])
-    assert again.verdict is Verdict.AC  # the brute force really gives the expected value
-    wrong = judge.run(solution.code, [TestCase("c", counter.input, counter.expected)], language=solution.language)
-    assert wrong.verdict is Verdict.WA
+    counter = report["counterexample"]
+    assert counter["expected"] != counter["actual"]
+    test = [TestCase("counterexample", counter["input"], counter["expected"])]
+    assert judge.run((folder / "brute.py").read_text(), test).verdict is Verdict.AC
+    solution = program(folder / name)
+    assert judge.run(solution.code, test, language=solution.language).verdict is Verdict.WA
 
 
 # --- broken oracles and generators, usage ---------------------------------------------------------------------
@@ -186,7 +155,11 @@ def sum_problem(folder: Path, brute: str = SUM, gen: str = GEN) -> Path:
     ("brute", "gen", "words"),
     [
         ("print(7)\n", GEN, "fails sample 1"),
-        ("n = int(input())\nassert n > 1\nprint(sum(map(int, input().split())))\n", GEN, "failed on a generated"),
+        (
+            "n = int(input())\nassert n > 1\nprint(sum(map(int, input().split())))\n",
+            GEN,
+            "failed on a generated",
+        ),
         (SUM, "import sys\nsys.exit('boom')\n", "generator (gen.py) failed on `gen 1 1`"),
         (SUM, "print(3)\nprint(1, 2, 3)\n", "printed the same input"),
     ],
@@ -199,7 +172,11 @@ def test_broken_oracle_or_generator_is_reported_not_blamed(tmp_path, capsys, bru
 
 
 def test_brute_force_too_slow_beyond_small_sizes_only_caps_the_sizes(tmp_path, judge):
-    slow_brute = Program("import time\nn = int(input())\nif n > 2: time.sleep(5)\nprint(sum(map(int, input().split())))\n", "python", "brute.py")
+    slow_brute = Program(
+        "import time\nn = int(input())\nif n > 2: time.sleep(5)\nprint(sum(map(int, input().split())))\n",
+        "python",
+        "brute.py",
+    )
     gen = Program(GEN, "python", "gen.py")
     limits = Limits(time_s=0.3)
     report = stress_stdin(judge, Program(SUM, "python"), slow_brute, gen, runs=40, seconds=3, limits=limits)
@@ -215,10 +192,38 @@ def test_usage_errors_and_text_output(tmp_path, capsys):
     lonely.write_text(SUM)
     assert main(["stress", str(lonely), "--base-url", "http://127.0.0.1:9/v1", *FAST]) == 2
     err = capsys.readouterr().err
-    assert "generator" in err and "Traceback" not in err
+    assert "Cannot reach the model server" in err and "Traceback" not in err
     assert main(["stress", str(SET / "max_subarray" / "wrong_all_negative.py"), *FAST]) == 1
     out = capsys.readouterr().out
     assert out.startswith("WA: ") and "expected:" in out and "actual:" in out
+
+
+MODEL_BRUTE = f"""<think>Try every subarray.</think>
+```python
+{(SET / "max_subarray" / "brute.py").read_text()}```
+"""
+MODEL_GENERATOR = f"""<think>Random small arrays.</think>
+```python
+{(SET / "max_subarray" / "gen.py").read_text()}```
+"""
+
+
+def test_without_files_the_model_writes_the_brute_force_and_the_generator(tmp_path, capsys):
+    solution = tmp_path / "sol.py"
+    shutil.copy(SET / "max_subarray" / "wrong_all_negative.py", solution)
+    shutil.copytree(SET / "max_subarray" / "samples", tmp_path / "samples")
+
+    def reply(messages: list[dict]) -> str:
+        return MODEL_BRUTE if "brute force" in messages[-1]["content"] else MODEL_GENERATOR
+
+    with FakeOpenAI(reply) as server:
+        code, report = stress(capsys, solution, "--base-url", server.base_url, *FAST)
+        asked = [m["messages"][-1]["content"] for m in server.requests]
+    assert code == 1 and report["verdict"] == "WA", report
+    assert report["oracle"] == "the model's brute force"
+    assert (
+        sum("brute force" in text for text in asked) == 1 and sum("generator" in text for text in asked) == 1
+    )
 
 
 def test_compile_error_and_explicit_files(tmp_path, capsys):
@@ -265,6 +270,19 @@ def test_limits_apply_to_each_input(judge):
     limits = Limits(time_s=0.5, memory_mb=128)
     outputs = outputs_on(judge, hog, ["0\n", "1\n", "2\n", "3\n"], style="stdin", limits=limits)
     assert outputs == ["0\n", None, None, "3\n"]
+
+
+def test_a_program_that_kills_the_loop_proves_nothing(judge):
+    killer = Program(
+        "import os\nn = int(input())\nif n > 2: os.kill(os.getppid(), 9)\nprint(sum(map(int, input().split())))\n",
+        "python",
+    )
+    peeker = (
+        "import os\ntry:\n    os.listdir(f'/proc/{os.getppid()}/fd')\nexcept OSError:\n    print('denied')\n"
+    )
+    report = stress_stdin(judge, killer, Program(SUM, "python"), Program(GEN, "python"), runs=60, seconds=2)
+    assert report.verdict is Verdict.IE and "ended early" in report.message, report
+    assert outputs_on(judge, Program(peeker, "python"), ["\n"], style="stdin") == ["denied\n"]
 
 
 # --- the shim's clean() -----------------------------------------------------------------------------------------

@@ -33,7 +33,9 @@ def test_quick_run_prints_the_whole_record(bench, capsys, tmp_path, monkeypatch)
     assert [row["program"] for row in record["rates"]] == ["python (~1 ms)", "c++"]
     for row in record["rates"]:
         assert row["inputs"] == 20 and row["loop_inputs_per_s"] > 0 and row["bare_inputs_per_s"] > 0
-        assert row["loop_vs_bare"] > 0
+        assert (
+            row["loop_vs_bare"] > 0 and row["loop_inputs_per_cpu_s"] > 0 and row["bare_inputs_per_cpu_s"] > 0
+        )
     run = record["default_run"]
     assert run["runs"] >= 1 and run["wall_s"] > 0 and run["max_n"] == 2000
     assert run["describe"].startswith(f"{run['runs']} stress test")

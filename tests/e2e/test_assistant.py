@@ -72,6 +72,8 @@ async def _start(client: LanguageClient, name: str, fake: FakeOpenAI, **caps) ->
         "model": {"backend": "openai", "baseUrl": fake.base_url, "name": "fake"},
         "generation": {"candidates": 2},
         "completions": {"debounceMs": 10},
+        # the examples alone; stress tests have their own (tests/e2e/test_stress_actions.py)
+        "verification": {"stress": False},
     }
     await client.initialize_session(
         types.InitializeParams(capabilities=_capabilities(name, **caps), initialization_options=options)

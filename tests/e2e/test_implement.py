@@ -19,6 +19,8 @@ async def client(lsp_client: LanguageClient, request):
     options = {
         "model": {"backend": "openai", "baseUrl": fake.base_url, "name": "fake"},
         "generation": {"candidates": 2},
+        # the examples alone; stress tests have their own (tests/e2e/test_stress_actions.py)
+        "verification": {"stress": False},
     }
     lsp_client.editor = Editor(lsp_client)
     lsp_client.fake = fake

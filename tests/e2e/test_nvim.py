@@ -112,6 +112,8 @@ class Neovim:
             "model": {"backend": "openai", "baseUrl": self.fake.base_url, "name": "fake"},
             "generation": {"candidates": 2},
             "completions": {"debounceMs": 0},
+            # the examples alone; stress tests have their own (tests/e2e/test_stress_actions.py)
+            "verification": {"stress": False},
         }
 
     def run(

@@ -292,6 +292,8 @@ def test_quick_fix_implements_the_todo_in_code_server(code_server, fake_model, t
             "vibethinker.model.baseUrl": fake_model,
             "vibethinker.model.name": "fake",
             "vibethinker.generation.candidates": 2,
+            # the examples alone; stress tests have their own (tests/e2e/test_stress_actions.py)
+            "vibethinker.verification.stress": False,
         },
         machine={"vibethinker.server.python": sys.executable},
     )
