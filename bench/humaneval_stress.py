@@ -10,8 +10,11 @@ Every problem goes through the product's own path: the prompt with a TODO body i
 (codegen/stressing.py `plan_for` + `stress_candidate`: 200 calls generated from the examples' argument
 types by codegen/oracles.py, default 3 s budget, the judge's default limits).
 
-- Correct solutions: prompt + canonical solution, stress-tested as the product does without a brute force
-  (no model here, so no model-written one): only a crash or a time-out on a generated call rejects it.
+- Correct solutions: prompt + canonical solution, run alone on the product's generated calls (no model
+  here, so no model-written brute force): a crash or a time-out on a generated call rejects it. This is
+  stricter than `solve`, which runs a function alone on no call (it compares candidates instead) and drops a
+  brute force that fails on a call rather than rejecting the candidate; it shows which generated calls fall
+  outside a function's domain.
   Those problems whose canonical solution fails the prompt's own examples are left out (known errors in
   the prompts), and counted.
 - Wrong solutions: mutants of the canonical solution made deterministically with `ast` (a comparison
@@ -50,8 +53,8 @@ DATASET = Path(__file__).resolve().parent.parent.parent / "shared" / "datasets" 
 MUTANTS_PER_PROBLEM = 2  # wrong solutions kept per problem
 MUTANT_TRIES = 400  # mutants tried per problem (all of them in one prefilter run)
 ORACLE_NAME = "the canonical solution"
-QUICK = ("HumanEval/0", "HumanEval/13", "HumanEval/35", "HumanEval/52", "HumanEval/55", "HumanEval/60")
-"""The --quick subset (and tests/test_humaneval_stress.py's): six problems with fast calls and mutants."""
+QUICK = ("HumanEval/3", "HumanEval/6", "HumanEval/12", "HumanEval/52")
+"""The --quick subset (and tests/test_humaneval_stress.py's): four problems, five wrong solutions."""
 
 
 # ----------------------------------------------------------------------------------------------------------

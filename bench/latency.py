@@ -188,8 +188,8 @@ def ratio(busy: dict[str, float], idle: dict[str, float]) -> dict[str, float]:
 class Flood:
     """A thread that sends didChange at a steady rate: a character typed on one line, then deleted."""
 
-    def __init__(self, client: RawClient, line: int, rate: float) -> None:
-        self.client, self.line, self.period = client, line, 1.0 / rate
+    def __init__(self, client: RawClient, line: int, column: int, rate: float) -> None:
+        self.client, self.line, self.column, self.period = client, line, column, 1.0 / rate
         self.sent = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
@@ -204,8 +204,8 @@ class Flood:
             typed = self.sent % 2 == 0
             change = {
                 "range": {
-                    "start": {"line": self.line, "character": 6},
-                    "end": {"line": self.line, "character": 6 if typed else 7},
+                    "start": {"line": self.line, "character": self.column},
+                    "end": {"line": self.line, "character": self.column + (0 if typed else 1)},
                 },
                 "text": "x" if typed else "",
             }
@@ -290,12 +290,12 @@ def server_command(switch_interval: float | None) -> list[str] | None:
     return [sys.executable, "-c", code]
 
 
-def flood_run(model: Path, lines: int, rate: float, seconds: float, switch_interval: float | None) -> dict:
+def flood_run(model: Path, args: argparse.Namespace) -> dict:
     """Code-action p50/p99 idle, in the flood, and in the flood while generating, on a fresh server."""
-    text = big_file(lines)
+    text = big_file(args.lines)
     all_lines = text.split("\n")
     todo_line = all_lines.index(TODO)
-    edit_line = all_lines.index("    total = 0", lines // 2)  # typing in a name there: "to|tal"
+    edit_line = all_lines.index("    total = 0", args.lines // 2)  # the edits go there, at --column
     options = {
         "model": {"backend": "transformers", "name": str(model), "device": "cpu"},
         "generation": {"candidates": 2, "maxNewTokens": 1024, "thinkingBudget": 512},
@@ -303,17 +303,17 @@ def flood_run(model: Path, lines: int, rate: float, seconds: float, switch_inter
         "completions": {"enabled": False},
     }
     out: dict = {}
-    with RawClient(server_command(switch_interval)) as client:
+    with RawClient(server_command(args.switch_interval)) as client:
         client.initialize(options)
         client.open(URI, text)
         sample_actions(client, todo_line, 1.0)  # warm up
-        out["idle"], _ = sample_actions(client, todo_line, seconds)
-        with Flood(client, edit_line, rate) as flood:
-            out["flood"], _ = sample_actions(client, todo_line, seconds)
+        out["idle"], _ = sample_actions(client, todo_line, args.seconds)
+        with Flood(client, edit_line, args.column, args.rate) as flood:
+            out["flood"], _ = sample_actions(client, todo_line, args.seconds)
         with Generations(client, todo_line) as generations:
             client.wait_for(lambda: model_state(client) == "generating", timeout=300, what="generating")
-            with Flood(client, edit_line, rate) as busy_flood:
-                out["flood_generating"], share = sample_actions(client, todo_line, seconds)
+            with Flood(client, edit_line, args.column, args.rate) as busy_flood:
+                out["flood_generating"], share = sample_actions(client, todo_line, args.seconds)
         client.wait_for(lambda: model_state(client) != "generating", timeout=300, what="the last job")
     summary = {condition: p50_p99(out[condition]) for condition in FLOOD_CONDITIONS}
     summary.update(
@@ -324,22 +324,24 @@ def flood_run(model: Path, lines: int, rate: float, seconds: float, switch_inter
     return summary
 
 
-def did_change_cost_ms(lines: int, repeats: int = 200) -> float:
+def did_change_cost_ms(lines: int, column: int, repeats: int = 200) -> float:
     """Median milliseconds of Documents.change (the didChange handler's work) for a one-character edit."""
     from lsprotocol import types
 
     from lsp_server.documents import Documents
 
+    text = big_file(lines)
+    line = text.split("\n").index("    total = 0", lines // 2)  # where the flood types
     documents = Documents()
-    documents.open(types.TextDocumentItem(uri=URI, language_id="python", version=1, text=big_file(lines)))
+    documents.open(types.TextDocumentItem(uri=URI, language_id="python", version=1, text=text))
     documents.get(URI).tasks()  # parsed, as in a session
     timings = []
     for step in range(repeats):
         typed = step % 2 == 0
         change = types.TextDocumentContentChangePartial(
             range=types.Range(
-                start=types.Position(line=lines // 2, character=4),
-                end=types.Position(line=lines // 2, character=4 if typed else 5),
+                start=types.Position(line=line, character=column),
+                end=types.Position(line=line, character=column + (0 if typed else 1)),
             ),
             text="x" if typed else "",
         )
@@ -357,15 +359,12 @@ def flood(args: argparse.Namespace) -> dict:
     """The flood case over --runs fresh servers: medians, ratio against idle, the target check."""
     with tempfile.TemporaryDirectory() as folder:
         model = Path(args.model) if args.model else tiny_model(Path(folder))
-        runs = [
-            flood_run(model, args.lines, args.rate, args.seconds, args.switch_interval)
-            for _ in range(args.runs)
-        ]
+        runs = [flood_run(model, args) for _ in range(args.runs)]
     report: dict = {c: median_stats([run[c] for run in runs]) for c in FLOOD_CONDITIONS}
     report["ratio_flood_generating_over_idle"] = ratio(report["flood_generating"], report["idle"])
     report["edits_per_second"] = round(min(run["edits_per_second"] for run in runs), 1)
     report["generating_share"] = round(min(run["generating_share"] for run in runs), 2)
-    report["did_change_ms"] = did_change_cost_ms(args.lines)
+    report["did_change_ms"] = did_change_cost_ms(args.lines, args.column)
     report["target_p99_ms"] = TARGET_P99_MS
     report["flood_generating_p99_within_target"] = report["flood_generating"]["p99"] <= TARGET_P99_MS
     report["runs_detail"] = runs
@@ -383,13 +382,31 @@ def tiny_model(folder: Path) -> Path:
 
 
 def wake_delays_ms(samples: int, sleep_s: float = 0.002) -> list[float]:
-    """How late a sleeping thread runs again (past its sleep) while another thread holds the GIL."""
+    """How late a sleeping thread runs again (past its sleep): its wait for the GIL, plus the OS's."""
     delays = []
     for _ in range(samples):
         start = time.perf_counter()
         time.sleep(sleep_s)
         delays.append((time.perf_counter() - start - sleep_s) * 1000)
     return delays
+
+
+def work_ms(samples: int, loops: int = 20_000) -> list[float]:
+    """How long a fixed piece of pure-Python work takes (about a millisecond idle: a handler's size)."""
+    timings = []
+    for _ in range(samples):
+        start = time.perf_counter()
+        total = 0
+        for i in range(loops):
+            total += i * i
+        timings.append((time.perf_counter() - start) * 1000)
+        time.sleep(0.002)
+    return timings
+
+
+def gil_probe() -> dict:
+    """Wake-up delay and work time, p50/p99, in this thread now."""
+    return {"wake_up": p50_p99(wake_delays_ms(300)), "work": p50_p99(work_ms(200))}
 
 
 class BusyEngine:
@@ -435,12 +452,13 @@ class BusyEngine:
 
 
 def gil(args: argparse.Namespace) -> dict:
-    """Wake-up delay p50/p99 and model tokens/s for each switch interval, the model generating meanwhile."""
+    """Wake-up delay and work time p50/p99 (idle, then while the model generates on another thread, for each
+    switch interval) and the model's tokens/s meanwhile."""
     from codegen.backends.base import ModelConfig
     from codegen.engine import Engine
 
     before = sys.getswitchinterval()
-    report: dict = {"default_switch_interval_ms": before * 1000, "idle": p50_p99(wake_delays_ms(300))}
+    report: dict = {"default_switch_interval_ms": before * 1000, "idle": gil_probe()}
     with tempfile.TemporaryDirectory() as folder:
         model = Path(args.model) if args.model else tiny_model(Path(folder))
         engine = Engine(ModelConfig(name=str(model), device="cpu"))
@@ -450,9 +468,9 @@ def gil(args: argparse.Namespace) -> dict:
                 sys.setswitchinterval(interval)
                 with BusyEngine(engine) as busy:
                     time.sleep(0.5)
-                    delays = wake_delays_ms(300)
+                    probe = gil_probe()
                     speed = busy.tokens_per_second()
-                report[f"{interval * 1000:g}ms"] = {**p50_p99(delays), "model_tokens_per_s": round(speed)}
+                report[f"{interval * 1000:g}ms"] = {**probe, "model_tokens_per_s": round(speed)}
         finally:
             sys.setswitchinterval(before)
             engine.close()
@@ -480,8 +498,8 @@ def print_sequential(report: dict, args: argparse.Namespace) -> None:
 def print_flood(report: dict, args: argparse.Namespace) -> None:
     """The flood case as a table."""
     print(
-        f"{args.lines}-line file, {report['edits_per_second']} edits/s reached, code actions 10/s for "
-        f"{args.seconds:g} s x {args.runs} runs (median of per-run p50/p99), ms"
+        f"{args.lines}-line file, {report['edits_per_second']} edits/s reached (column {args.column}), code "
+        f"actions 10/s for {args.seconds:g} s x {args.runs} runs (median of per-run p50/p99), ms"
     )
     for condition in FLOOD_CONDITIONS:
         stats = report[condition]
@@ -497,13 +515,17 @@ def print_flood(report: dict, args: argparse.Namespace) -> None:
 
 def print_gil(report: dict) -> None:
     """The GIL case as a table."""
-    idle = report["idle"]
-    print(f"wake-up delay of a sleeping thread, ms; idle: p50 {idle['p50']:.3f} p99 {idle['p99']:.3f}")
+    print("ms, p50/p99: a sleeping thread's wake-up delay | ~1 ms of Python work")
+    rows = [("idle", report["idle"], "")]
     for interval in SWITCH_INTERVALS_S:
         row = report[f"{interval * 1000:g}ms"]
+        rows.append(
+            (f"generating, switch {interval * 1000:g} ms", row, f" | model {row['model_tokens_per_s']} tok/s")
+        )
+    for label, row, extra in rows:
+        wake, work = row["wake_up"], row["work"]
         print(
-            f"switch interval {interval * 1000:4g} ms, model generating: p50 {row['p50']:6.3f} "
-            f"p99 {row['p99']:6.3f} | model {row['model_tokens_per_s']} tokens/s"
+            f"{label:>27}: {wake['p50']:6.3f}/{wake['p99']:6.3f} | {work['p50']:6.3f}/{work['p99']:6.3f}{extra}"
         )
 
 
@@ -517,6 +539,13 @@ def main() -> None:
     parser.add_argument("--gil", action="store_true", help="the GIL hand-off while the model generates")
     parser.add_argument("--rate", type=float, default=60.0, help="edits per second in the flood")
     parser.add_argument("--seconds", type=float, default=15.0, help="seconds per flood condition")
+    parser.add_argument(
+        "--column",
+        type=int,
+        default=6,
+        help="where the flood types on its line, `    total = 0` (default 6: inside the name; 4, the start "
+        "of the statement, is the costliest place for tree-sitter-python to re-parse)",
+    )
     parser.add_argument("--model", help="checkpoint folder for --flood/--gil (default: a tiny random Qwen2)")
     parser.add_argument(
         "--switch-interval",
@@ -529,7 +558,9 @@ def main() -> None:
         report = gil(args)
     elif args.flood:
         report = flood(args)
-        report.update(lines=args.lines, runs=args.runs, seconds=args.seconds, rate=args.rate)
+        report.update(
+            lines=args.lines, runs=args.runs, seconds=args.seconds, rate=args.rate, column=args.column
+        )
     else:
         report = combine([one_run(args.lines, args.samples) for _ in range(args.runs)])
         report.update(lines=args.lines, samples=args.samples, runs=args.runs)

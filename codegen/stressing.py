@@ -66,8 +66,13 @@ class StressPlan:
         return bool(self.calls) if task.style == "function" else self.generator is not None
 
     def wants_model(self, task: Task) -> dict[str, bool]:
-        """Which programs to ask the model for: a brute force, and a generator for a stdin program."""
-        return {"brute": self.brute is None, "gen": task.style == "stdin" and self.generator is None}
+        """Which programs to ask the model for: a brute force (for a function only when there are calls to
+        compare it on), and a generator for a stdin program."""
+        useful = task.style == "stdin" or bool(self.calls)
+        return {
+            "brute": self.brute is None and useful,
+            "gen": task.style == "stdin" and self.generator is None,
+        }
 
 
 def plan_for(task: Task, options: StressOptions) -> StressPlan | None:

@@ -190,7 +190,7 @@ async def perform(ls, uri: str, line: int, name: str) -> types.WorkspaceEdit | N
         return None
     if outcome.winner is None:
         ls.show(
-            f"No candidate passed the examples of {func.function}: {outcome.failure_text()}",
+            f"No candidate passed {_checks(outcome)} of {func.function}: {outcome.failure_text()}",
             types.MessageType.Warning,
         )
         return None
@@ -218,7 +218,8 @@ async def _implement(ls, doc: OpenDocument, line: int, unverified: bool) -> type
     ls.outcomes[(doc.uri, line)] = outcome
     if outcome.winner is None:
         ls.show(
-            f"No candidate passed the examples of {task.function or 'the program'}: {outcome.failure_text()} "
+            f"No candidate passed {_checks(outcome)} of {task.function or 'the program'}: "
+            f"{outcome.failure_text()} "
             "Use 'Apply unverified candidate' to insert the closest one anyway.",
             types.MessageType.Warning,
         )
@@ -284,6 +285,12 @@ async def solve_with_progress(
             task, messages, outcome.winner, model=settings.model.name, adapter=adapter, source="editor"
         )
     return outcome
+
+
+def _checks(outcome: Outcome) -> str:
+    """What the closest candidate failed: the examples, or the stress test after them."""
+    best = outcome.closest
+    return "the examples and the stress test" if best is not None and best.stress_failed else "the examples"
 
 
 def record_command(ls, uri: str, line: int, name: str) -> types.Command | None:

@@ -1,4 +1,4 @@
-"""The `vibethinker-lsp` command line: serve, solve, web, tasks, judge, download, doctor."""
+"""The `vibethinker-lsp` command line: serve, solve, web, tasks, judge, stress, download, doctor."""
 
 from __future__ import annotations
 

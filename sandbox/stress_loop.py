@@ -3,21 +3,23 @@ only), so that a stress test pays for one sandbox start and one interpreter star
 
 Usage: `python stress_loop.py SPEC` (a marshal file). The shim starts it like any program, so it runs under
 the judge's isolation (namespaces or the fallback's seccomp filter, uid 65534) and rlimits. For every input
-it forks a child that gets the per-input CPU limit, its own session, stdin from a memory file and pipes for
-stdout/stderr, and then runs a program: a Python program is executed in the forked interpreter (its source
-compiled once; no interpreter start per input), anything else (a C++ binary) is exec'd. The loop watches
-the child like the shim does (wall, CPU and output limits), sweeps what it left behind and empties the
-writable folders before the next input.
+it starts a child in its own session with the per-input CPU limit, stdin from a memory file and pipes for
+stdout/stderr: a Python program runs in a forked copy of this interpreter (its source compiled once; no
+interpreter start per input), a binary (C++) is spawned. The loop watches the child as the shim does (wall,
+CPU and output limits), sweeps what it left behind (the loop is a subreaper) and empties the writable
+folders before the next input. The loop is not dumpable, so a program cannot reach its pipes or memory
+through /proc; a program that kills it ends the batch early, which the judge reads as "nothing concluded".
 
 Spec: {"roles": {"gen"|"oracle"|"solution": PROGRAM}, "items": [ITEM, ...], "style": "stdin"|"function",
        "limits": SHIM_LIMITS, "gen_limits": SHIM_LIMITS, "deadline_s": float, "record": "failures"|"all",
        "tolerance": float, "sweep": "namespace"|"descendants", "clean": [FOLDER, ...], "result_budget": int,
        "mark": str}
-PROGRAM: {"python": PATH, "entry_point": NAME|None} or {"argv": [PATH, ...]}; ITEM: {"seed": int, "n": int} (the input is what the
-generator prints for `gen SEED N`) or {"input": TEXT} (function style: TEXT is the call; "stdin" is what a
-C++ harness reads). Roles run in the order gen, oracle, solution. With "failures" the loop stops at the
-first input on which a role fails or the solution differs from the oracle, and reports passing inputs in
-brief; with "all" every run's output comes back.
+PROGRAM: {"python": PATH, "entry_point": NAME|None} or {"argv": [PATH, ...]}. ITEM: {"seed": int, "n": int}
+(the input is what the generator prints for `gen SEED N`) or {"input": TEXT} (function style: TEXT is the
+call a Python program answers, and "stdin" what a C++ harness reads to pick the same call). Roles run in
+the order gen, oracle, solution. With "failures" the loop stops at the first input on which a role fails or
+the solution differs from the oracle, and reports passing inputs in brief; with "all" every run's output
+comes back.
 
 Each record goes to stdout as one line of base64 over a marshal dump.
 """
@@ -35,7 +37,6 @@ from harness import bind_callee, safe_repr
 
 PRELOAD = ("math", "collections", "heapq", "bisect", "itertools", "functools", "operator", "string", "random")
 PRELOAD_MORE = ("array", "re", "typing", "io", "fractions", "decimal")
-ROLES = ("gen", "oracle", "solution")
 STDERR_SHOWN = 4000
 PR_SET_DUMPABLE = 4
 

@@ -33,6 +33,7 @@ def slow_session(fake: FakeOpenAI) -> RawClient:
             "model": {"backend": "openai", "baseUrl": fake.base_url, "name": "fake"},
             "generation": {"candidates": 1},
             "hover": {"explain": False},
+            "verification": {"stress": False},  # the note line of the examples alone
         }
     )
     client.open(URI, SOURCE)
