@@ -30,6 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from codegen.backends.decode import DecodeOptions, FastDecoder, kv_cache_bytes  # noqa: E402
 from codegen.models import VIBETHINKER_1_5B, VIBETHINKER_3B  # noqa: E402
+from devtools.tiny_model import TINY_1_5B_SHAPE, TINY_3B_SHAPE, random_qwen2  # noqa: E402
 
 
 def real_shape(family) -> dict:
@@ -40,22 +41,14 @@ def real_shape(family) -> dict:
 
 
 REAL = real_shape(VIBETHINKER_1_5B)  # 28 layers, hidden 1536, 12 heads, 2 KV heads, intermediate 8960
-TINY = dict(
-    vocab_size=2048,
-    hidden_size=64,
-    intermediate_size=128,
-    num_hidden_layers=2,
-    num_attention_heads=4,
-    num_key_value_heads=2,
-    max_position_embeddings=4096,
-)
+TINY = dict(TINY_1_5B_SHAPE, vocab_size=2048)  # the tests' tiny twins, with a larger vocabulary
 # --arch: the real shapes, and tiny twins keeping the 3B's ratios (more layers, 8 query heads per KV head).
 ARCHS = {
     "1.5b": (VIBETHINKER_1_5B.short_name, REAL, TINY),
     "3b": (
         VIBETHINKER_3B.short_name,
         real_shape(VIBETHINKER_3B),  # 36 layers, hidden 2048, 16 heads, 2 KV heads, intermediate 11008
-        dict(TINY, intermediate_size=344, num_hidden_layers=3, num_attention_heads=8, num_key_value_heads=1),
+        dict(TINY_3B_SHAPE, vocab_size=2048),
     ),
 }
 
@@ -107,15 +100,10 @@ class NumberTokenizer:
 
 def build_model(args: argparse.Namespace):
     """A randomly initialised Qwen2 of the chosen shape on the device, in bf16 on CUDA and fp32 on CPU."""
-    from transformers import Qwen2Config, Qwen2ForCausalLM
-
     _, real, tiny = ARCHS[args.arch]
     shape = tiny if args.tiny else real
-    config = Qwen2Config(**shape, tie_word_embeddings=not args.untied, attn_implementation="sdpa")
     dtype = torch.bfloat16 if args.device == "cuda" else torch.float32
-    torch.manual_seed(0)
-    with torch.device(args.device):
-        model = Qwen2ForCausalLM(config).to(dtype)
+    model = random_qwen2(shape, not args.untied, device=args.device, attn_implementation="sdpa").to(dtype)
     model.eval()
     model.generation_config.eos_token_id = None
     model.generation_config.pad_token_id = shape["vocab_size"] - 2

@@ -28,10 +28,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import psutil  # noqa: E402
 from lsprotocol import types  # noqa: E402
 
-from tests.conftest import GOOD_REPLY, TWO_SUM_SOURCE  # noqa: E402
-from tests.e2e.lsp_helpers import apply_lsp_edits  # noqa: E402
-from tests.fake_openai import FakeOpenAI  # noqa: E402
-from tests.rpc_client import RawClient, response_key  # noqa: E402
+from devtools.openai_server import FakeOpenAI  # noqa: E402
+from devtools.rpc_client import RawClient, apply_lsp_edits, response_key  # noqa: E402
+from devtools.samples import GOOD_REPLY, TWO_SUM_SOURCE  # noqa: E402
 
 URI = "file:///tmp/vibethinker-load/two_sum.py"
 REQUEST_CANCELLED = -32800

@@ -23,8 +23,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from codegen.document import ParsedDocument  # noqa: E402
+from codegen.geometry import Position  # noqa: E402
 from codegen.languages import parser  # noqa: E402
-from codegen.tasks import Position, extract_tasks  # noqa: E402
+from codegen.tasks import extract_tasks  # noqa: E402
 
 
 def python_file(lines: int) -> str:

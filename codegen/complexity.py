@@ -92,7 +92,8 @@ def estimate(
     text: str, language: str, line: int, column: int = 0, tree: Tree | None = None
 ) -> Complexity | None:
     """Return the estimate for the innermost function at a 0-based line/column, or None outside functions."""
-    from codegen.tasks import Position, function_node_at
+    from codegen.geometry import Position
+    from codegen.tasks import function_node_at
 
     if tree is None:
         from codegen.languages import parser

@@ -31,7 +31,8 @@ from codegen.examples import (
     _pairs_in_folders,
     glob_escape,
 )
-from codegen.tasks import Position, Range, Task
+from codegen.geometry import Position, Range
+from codegen.tasks import Task
 
 
 class SampleWriteError(Exception):
@@ -70,7 +71,7 @@ def function_sample_edit(task: Task, call: str, expected: str, lines: list[str])
     """The edit that adds a counterexample to a function's examples: a doctest at the end of a Python
     docstring, or a `// call == expected` line above a C++ function; None when there is nowhere to put it."""
     call, expected = call.strip(), expected.strip()
-    start = task.function_range.start.line if task.function_range else None
+    start = task.replace_range.start.line if task.replace_range else None
     if start is None:
         return None
     if task.language == "python":

@@ -5,9 +5,10 @@ from __future__ import annotations
 import textwrap
 from dataclasses import dataclass
 
+from codegen.geometry import Position, Range
 from codegen.languages import parser
 from codegen.placement import merge
-from codegen.tasks import Position, Range, Task
+from codegen.tasks import Task
 
 _LINE_COMMENT = {"python": "#"}
 
@@ -59,11 +60,11 @@ def implementation_edit(task: Task, code: str, note: str) -> TextEdit:
     body = keep_docstring(task, body)
     if fits_in_file(task):
         return placed_edit(task, body, f"{comment_prefix(task.language)} {note}")
-    indent = task.indent
+    indent = _indent(task)
     lines = [f"{comment_prefix(task.language)} {note}"] + body.split("\n")
     text = "\n".join((indent + ln) if ln.strip() else "" for ln in lines)
-    assert task.function_range is not None
-    rng = task.function_range
+    assert task.replace_range is not None
+    rng = task.replace_range
     # The range starts at the function's first column; the indentation before it is already there.
     first = text[len(indent) :] if rng.start.column >= len(indent) else text
     return TextEdit(rng, first)
@@ -75,7 +76,7 @@ def fits_in_file(task: Task) -> bool:
         task.language in ("python", "cpp")
         and bool(task.file_text)
         and task.class_name is None
-        and task.function_range is not None
+        and task.replace_range is not None
         and (task.style == "stdin" or task.function is not None)
     )
 
@@ -83,7 +84,7 @@ def fits_in_file(task: Task) -> bool:
 def placed_edit(task: Task, code: str, note_comment: str) -> TextEdit:
     """The edit that fits `code` into the task's file (see codegen/placement.py), with the note line above."""
     text = task.file_text
-    region = task.function_range
+    region = task.replace_range
     program = task.program_range or region
     span = merge(
         text,
@@ -121,10 +122,15 @@ def position_at(text: str, offset: int) -> Position:
 
 def comment_edit(task: Task, note: str) -> TextEdit:
     """Return an edit inserting a one-line comment above the task's function."""
-    assert task.function_range is not None
-    start = task.function_range.start
+    assert task.replace_range is not None
+    start = task.replace_range.start
     at = Position(start.line, start.column)
-    return TextEdit(Range(at, at), f"{comment_prefix(task.language)} {note}\n{task.indent}")
+    return TextEdit(Range(at, at), f"{comment_prefix(task.language)} {note}\n{_indent(task)}")
+
+
+def _indent(task: Task) -> str:
+    """The indentation of the task's function ("" for a program at module level)."""
+    return task.definition.indent if task.definition is not None else ""
 
 
 def apply_edits(text: str, edits: list[TextEdit]) -> str:

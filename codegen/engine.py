@@ -1,5 +1,12 @@
 """The engine: one worker thread owns the model; jobs queue by priority, stream, and can be cancelled.
 
+The worker advances one job's session (codegen/backends/base.py `Session`) one decode step at a time and looks
+at the queue between steps: a more urgent job (a hover, a completion) is started there and stepped to its end
+before the paused one resumes. No job runs inside another's step. Each step's output goes into the job's state
+(tokens, speed) and, when the caller gave callbacks, onto the job's event queue, which the job's own delivery
+thread drains: streamed text and finished candidates reach the caller off the worker, never from inside the
+decode loop.
+
 Status (`on_status(state, detail)`) goes idle -> loading -> ready <-> generating, or error when loading fails.
 While generating, the detail carries the speed ("123 tokens/s"), at most once a second.
 """
@@ -7,6 +14,7 @@ While generating, the detail carries the speed ("123 tokens/s"), at most once a 
 from __future__ import annotations
 
 import dataclasses
+import heapq
 import itertools
 import queue
 import threading
@@ -23,6 +31,9 @@ from codegen.backends.base import (
     ModelConfig,
     OnCandidate,
     OnText,
+    Session,
+    Step,
+    drive,
     is_out_of_memory,
     make_backend,
 )
@@ -58,6 +69,12 @@ class Job:
     started_at: float | None = None
     first_token_at: float | None = None
     finished_at: float | None = None
+    order: int = 0  # first come first served within one priority
+    session: Session | None = None  # while the worker runs it
+    n: int = 0  # candidates the session runs with (fewer after running out of memory)
+    _events: queue.SimpleQueue | None = (
+        None  # ("text" | "candidate", index, text), then ("done", result, error)
+    )
     _cancel: threading.Event = field(default_factory=threading.Event)
     _finish: threading.Event = field(default_factory=threading.Event)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -104,14 +121,72 @@ class Job:
         return self.first_token_at - self.started_at
 
     def _start(self) -> bool:
-        """Mark the job running; False when it was cancelled first."""
+        """Mark the job running (and start delivering its events when it has callbacks); False when it was
+        cancelled first."""
         with self._lock:
             if self.cancelled or self.future.done():
                 if not self.future.done():
                     self.future.set_exception(Cancelled())
                 return False
             self.started_at = time.monotonic()
-            return self.future.set_running_or_notify_cancel()
+            if not self.future.set_running_or_notify_cancel():
+                return False
+        if self.on_text is not None or self.on_candidate is not None:
+            self._events = queue.SimpleQueue()
+            threading.Thread(target=self._deliver, name="vibethinker-job-events", daemon=True).start()
+        return True
+
+    def _record(self, step: Step) -> None:
+        """Take one step's output (on the worker): count tokens, queue text and finished candidates."""
+        if step.tokens:
+            if self.first_token_at is None:
+                self.first_token_at = time.monotonic()
+            self.tokens += step.tokens
+        if self._events is None:
+            return
+        if self.on_text is not None:
+            for index, text in step.pieces:
+                if text:
+                    self._events.put(("text", index, text))
+        if self.on_candidate is not None:
+            for index, reply in step.finished:
+                self._events.put(("candidate", index, reply))
+
+    def _resolve(self, result=None, error: BaseException | None = None) -> None:
+        """End the job: its future gets the result or the error, after the events before it were delivered."""
+        self.finished_at = time.monotonic()
+        if self._events is not None:
+            self._events.put(("done", result, error))
+        elif error is not None:
+            self.future.set_exception(error)
+        else:
+            self.future.set_result(result)
+
+    def _deliver(self) -> None:
+        """The delivery thread: hand queued text and candidates to the callbacks, in order, then resolve.
+
+        A candidate is offered only while the job is not finishing; True from `on_candidate` finishes it. A
+        callback that raises ends the job with that error."""
+        failed: BaseException | None = None
+        while True:
+            kind, first, second = self._events.get()
+            if kind == "done":
+                error = failed or second
+                if error is not None:
+                    self.future.set_exception(error)
+                else:
+                    self.future.set_result(first)
+                return
+            if failed is not None:
+                continue
+            try:
+                if kind == "text":
+                    self.on_text(first, second)
+                elif not self.finishing and self.on_candidate(first, second):
+                    self.finish(first)
+            except BaseException as exc:  # noqa: BLE001 - the caller gets it from the future
+                failed = exc
+                self.cancel()
 
 
 class Engine:
@@ -136,6 +211,8 @@ class Engine:
         self._load_error: BackendError | None = None
         self.state = "idle"
         self.tokens_per_second = 0.0  # of the last job that generated
+        self._running: list[tuple[int, int, Job]] = []  # started jobs by (priority, order): the worker's only
+        self._last_report = time.monotonic()
         self._thread = threading.Thread(target=self._run, name="vibethinker-engine", daemon=True)
         self._thread.start()
 
@@ -149,10 +226,10 @@ class Engine:
     ) -> Job:
         """Queue a chat generation of `params.n` replies; the job's future gives the list of replies.
 
-        `on_text(index, text)` streams non-empty text; `on_candidate(index, reply)` is called on the worker
-        thread as each candidate finishes and must only hand the reply off (judging happens elsewhere, so the
-        batch keeps decoding); returning True, or calling `job.finish(index)` from any thread later, ends the
-        others early. The list can be shorter than `params.n` when memory held fewer (see `job.notes`).
+        `on_text(index, text)` streams non-empty text and `on_candidate(index, reply)` hears each candidate as it
+        finishes, both on the job's delivery thread (never inside the decode loop) and before the future
+        resolves; True from `on_candidate`, or `job.finish(index)` from any thread later, ends the others at
+        the next step. The list can be shorter than `params.n` when memory held fewer (see `job.notes`).
         """
         payload = {"messages": messages, "params": params}
         return self._submit(Job("chat", payload, priority, on_text, on_candidate))
@@ -186,14 +263,14 @@ class Engine:
         try:
             backend = self._factory(self.config)
             p = job.payload
-            result = backend.chat(p["messages"], p["params"], None, lambda: job.cancelled or job.finishing)
+            session = backend.start_chat(p["messages"], p["params"])
+            result = drive(session, should_stop=lambda: job.cancelled or job.finishing)
             if job.cancelled:
                 raise Cancelled()
-            job.future.set_result(result)
+            job._resolve(result)
         except BaseException as exc:  # noqa: BLE001 - every failure goes to the caller
-            job.future.set_exception(Cancelled() if job.cancelled else exc)
+            job._resolve(error=Cancelled() if job.cancelled else exc)
         finally:
-            job.finished_at = time.monotonic()
             if backend is not None:
                 backend.close()
 
@@ -225,7 +302,8 @@ class Engine:
 
     def _submit(self, job: Job) -> Job:
         """Put a job on the queue by priority, first come first served within one priority."""
-        self._queue.put((int(job.priority), next(self._order), job))
+        job.order = next(self._order)
+        self._queue.put((int(job.priority), job.order, job))
         return job
 
     def _set_state(self, state: str, detail: str = "") -> None:
@@ -262,16 +340,133 @@ class Engine:
         self._backend = None
 
     def _run(self) -> None:
-        """The worker: take jobs by priority and run them one at a time until close()."""
+        """The worker: until close(), advance the most urgent job by one step (see `_next`)."""
         while True:
-            _, _, job = self._queue.get()
+            job = self._next()
             if job is None:
                 self._free_backend()
                 return
             if job.kind == "reload":
                 self._reload(job.payload["config"])
-                continue
-            self._run_job(job)
+            elif job.session is None:
+                self._begin(job)
+            else:
+                self._step(job)
+
+    def _next(self) -> Job | None:
+        """The job to advance now: the queue's head when nothing runs or it is more urgent than every running
+        job, else the most urgent running one. A reload or close waits until no job runs."""
+        if not self._running:
+            return self._queue.get()[2]
+        current = self._running[0][2]
+        with self._queue.mutex:
+            head = self._queue.queue[0] if self._queue.queue else None
+        if head is None or head[0] < 0 or head[0] >= int(current.priority):
+            return current
+        item = self._queue.get_nowait()  # only this thread takes: the head is this item or a more urgent one
+        if item[0] < 0:  # a reload or close arrived meanwhile: it waits for the running jobs
+            self._queue.put(item)
+            return current
+        return item[2]
+
+    def _begin(self, job: Job) -> None:
+        """Start a job: load the model if needed and open its session (a load job ends there)."""
+        if not job._start():
+            return
+        try:
+            backend = self._ensure_backend()
+            if job.kind == "load":
+                self._end(job, None)
+                return
+            job.n = job.payload["params"].n if job.kind == "chat" else 1
+            job.session = self._open(backend, job)
+        except Exception as exc:  # noqa: BLE001 - out of memory retries; anything else goes to the caller
+            if not self._retry_with_fewer(job, exc):
+                self._end(job, error=exc)
+        if job.session is None:
+            return
+        heapq.heappush(self._running, (int(job.priority), job.order, job))
+        self._set_state("generating", job.kind)
+        self._last_report = time.monotonic()
+
+    def _open(self, backend: Backend, job: Job) -> Session:
+        """The job's session on the backend, with `job.n` candidates for a chat."""
+        p = job.payload
+        if job.kind == "chat":
+            return backend.start_chat(p["messages"], replace_n(p["params"], job.n))
+        return backend.start_complete(p["prefix"], p["max_new_tokens"], p["stop"])
+
+    def _step(self, job: Job) -> None:
+        """Advance a running job by one step; end it when its session is done, cancelled or finished."""
+        session = job.session
+        try:
+            if job.cancelled or job.finishing:
+                session.stop("cancelled" if job.cancelled else "winner_found")
+            else:
+                job._record(session.step())
+                self._report_speed(job)
+        except Exception as exc:  # noqa: BLE001 - out of memory retries; anything else goes to the caller
+            session.close()
+            job.session = None
+            if not self._retry_with_fewer(job, exc):
+                self._end(job, error=exc)
+            return
+        if session.done:
+            session.close()
+            self._end(job, session.result())
+
+    def _retry_with_fewer(self, job: Job, exc: Exception) -> bool:
+        """After out of memory in a chat, open the session again with half the candidates, down to one; False
+        when the error is another. The job ends with one clear sentence when even one candidate does not fit."""
+        if job.kind != "chat" or not is_out_of_memory(exc) or job.cancelled:
+            return False
+        asked = job.payload["params"].n
+        while job.n > 1:
+            job.n = max(1, job.n // 2)
+            job.notes.append(f"out of GPU memory: retried with {job.n} candidate(s) instead of {asked}")
+            self._set_state("generating", job.notes[-1])
+            try:
+                job.session = self._open(self._ensure_backend(), job)
+                return True
+            except Exception as error:  # noqa: BLE001 - out of memory again halves again
+                if not is_out_of_memory(error):
+                    self._end(job, error=error)
+                    return True
+        self._end(
+            job,
+            error=BackendError(
+                "The GPU ran out of memory even for one candidate; lower `generation.maxNewTokens`, "
+                "set `model.quantization` to 8bit or 4bit, or set `model.device` to cpu."
+            ),
+        )
+        return True
+
+    def _report_speed(self, job: Job) -> None:
+        """Tell the listener the speed, at most once a second."""
+        now = time.monotonic()
+        if now - self._last_report >= STATUS_INTERVAL_S and job.tokens:
+            self._last_report = now
+            self._set_state("generating", f"{job.tokens_per_second:.0f} tokens/s")
+
+    def _end(self, job: Job, result=None, error: BaseException | None = None) -> None:
+        """Resolve a job (Cancelled when it was cancelled), drop it from the running ones, report the state."""
+        self._running = [entry for entry in self._running if entry[2] is not job]
+        heapq.heapify(self._running)
+        job.session = None
+        if job.kind == "chat" and error is None and len(result) < job.n and job.winner is None:
+            job.notes.append(
+                f"GPU memory held {len(result)} candidate(s) instead of {job.payload['params'].n}"
+            )
+        job._resolve(result, Cancelled() if job.cancelled else error)
+        if job.tokens > 1:
+            self.tokens_per_second = job.tokens_per_second
+        if self._backend is not None and (self.state != "ready" or job.tokens > 1):
+            detail = self.label
+            if job.tokens > 1:
+                detail += f" · {job.tokens_per_second:.0f} tokens/s"
+            self._set_state("ready", detail)
+        if self._running:
+            self._set_state("generating", self._running[0][2].kind)
 
     @property
     def adapter(self) -> str | None:
@@ -300,130 +495,6 @@ class Engine:
         self._free_backend()
         self._load_error = None
         self._set_state("idle", config.name)
-
-    def _run_job(self, job: Job) -> None:
-        """Run one job to its end and resolve its future."""
-        if not job._start():
-            return
-        try:
-            result = self._execute(job)
-            if job.cancelled:
-                raise Cancelled()
-            job.future.set_result(result)
-        except BaseException as exc:  # noqa: BLE001 - every failure goes to the caller
-            job.future.set_exception(Cancelled() if job.cancelled else exc)
-        finally:
-            job.finished_at = time.monotonic()
-            if job.tokens > 1:
-                self.tokens_per_second = job.tokens_per_second
-            if self._backend is not None and (self.state != "ready" or job.tokens > 1):
-                detail = self.label
-                if job.tokens > 1:
-                    detail += f" · {job.tokens_per_second:.0f} tokens/s"
-                self._set_state("ready", detail)
-
-    def _run_more_urgent(self, current: Job) -> None:
-        """Run queued jobs of a more urgent priority now, inside the current one's step (it pauses meanwhile).
-
-        An inline completion or hover does not wait for a long best-of-N batch to finish.
-        """
-        while True:
-            with self._queue.mutex:
-                head = self._queue.queue[0] if self._queue.queue else None
-            if (
-                head is None
-                or head[0] >= int(current.priority)
-                or head[2] is None
-                or head[2].kind == "reload"
-            ):
-                return
-            item = self._queue.get_nowait()
-            if item[2] is None or item[2].kind == "reload" or item[0] >= int(current.priority):
-                self._queue.put(item)  # something else got to the head first: leave it for the main loop
-                return
-            self._run_job(item[2])
-            self._set_state("generating", current.kind)
-
-    def _execute(self, job: Job):
-        """Run one job on the backend."""
-        backend = self._ensure_backend()
-        if job.kind == "load":
-            return None
-        self._set_state("generating", job.kind)
-        on_text = self._stream_to(job)
-        p = job.payload
-        if job.kind == "chat":
-            return self._chat_with_fewer_on_oom(backend, job, p["messages"], p["params"], on_text)
-        return backend.complete(
-            p["prefix"], p["max_new_tokens"], p["stop"], self._stop_check(job), on_text=on_text
-        )
-
-    def _stop_check(self, job: Job) -> Callable[[], bool]:
-        """The backend's per-step check: runs more urgent queued jobs first, then says whether to stop."""
-
-        def should_stop() -> bool:
-            if not (job.cancelled or job.finishing):
-                self._run_more_urgent(job)
-            return job.cancelled or job.finishing
-
-        return should_stop
-
-    def _stream_to(self, job: Job) -> OnText:
-        """The backend's per-token callback for a job: counts tokens, reports speed, forwards text."""
-        last_report = [time.monotonic()]
-
-        def on_text(index: int, text: str) -> None:
-            now = time.monotonic()
-            if job.first_token_at is None:
-                job.first_token_at = now
-            job.tokens += 1
-            if now - last_report[0] >= STATUS_INTERVAL_S:
-                last_report[0] = now
-                self._set_state("generating", f"{job.tokens_per_second:.0f} tokens/s")
-            if text and job.on_text:
-                job.on_text(index, text)
-
-        return on_text
-
-    def _chat_with_fewer_on_oom(
-        self, backend: Backend, job: Job, messages, params: GenerationParams, on_text
-    ):
-        """Run a chat; on out-of-memory retry with half the candidates, down to one."""
-        n = params.n
-        while True:
-            try:
-                replies = self._chat_once(backend, job, messages, replace_n(params, n), on_text)
-            except Exception as exc:
-                if not is_out_of_memory(exc) or job.cancelled:
-                    raise
-                if n <= 1:
-                    raise BackendError(
-                        "The GPU ran out of memory even for one candidate; lower `generation.maxNewTokens`, "
-                        "set `model.quantization` to 8bit or 4bit, or set `model.device` to cpu."
-                    ) from exc
-                n = max(1, n // 2)
-                job.notes.append(f"out of GPU memory: retried with {n} candidate(s) instead of {params.n}")
-                self._set_state("generating", job.notes[-1])
-                continue
-            if len(replies) < n and job.winner is None:
-                job.notes.append(f"GPU memory held {len(replies)} candidate(s) instead of {params.n}")
-            return replies
-
-    def _chat_once(self, backend: Backend, job: Job, messages, params: GenerationParams, on_text):
-        """One chat call on the backend, passing on_candidate only when the job has one.
-
-        The backend's on_candidate is a hand-off: the job's callback gets the finished reply and answers at
-        once; True (now, or a `finish` later from the caller's thread) ends the batch."""
-        should_stop = self._stop_check(job)
-        if job.on_candidate is None:
-            return backend.chat(messages, params, on_text, should_stop)
-
-        def on_candidate(index: int, text: str) -> bool:
-            if not job.finishing and job.on_candidate(index, text):
-                job.finish(index)
-            return job.finishing
-
-        return backend.chat(messages, params, on_text, should_stop, on_candidate=on_candidate)
 
 
 def replace_n(params: GenerationParams, n: int) -> GenerationParams:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from codegen.backends.base import GenerationParams
 from codegen.edits import TextEdit, file_after, fits_in_file, implementation_edit, note_line
 from codegen.engine import Cancelled, Engine, Priority
+from codegen.failures import first_failure, stress_failure
 from codegen.placement import helpers_for
 from codegen.prompts import task_messages
 from codegen.replies import parse_reply
@@ -130,15 +131,10 @@ class Outcome:
             return "The candidate was not run."
         if best.stress_failed:
             return f"Best candidate passed {best.passed}/{best.report.total} examples; {stress_failure(best.stress)}."
-        fail = best.report.first_failure
+        fail = first_failure(best.report)
         if fail is None:
             return best.report.message or "No examples were run."
-        detail = f"{fail.verdict.value} on {fail.input or fail.name}: expected {fail.expected.strip()!s}"
-        if fail.actual:
-            detail += f", got {fail.actual.strip()!s}"
-        if fail.message:
-            detail += f" ({fail.message})"
-        return f"Best candidate passed {best.passed}/{best.report.total} examples; {detail}."
+        return f"Best candidate passed {best.passed}/{best.report.total} examples; {fail.sentence()}."
 
 
 def checks_note(candidate: Candidate) -> str | None:
@@ -157,17 +153,6 @@ def stress_note(report: StressReport | None) -> str | None:
     if report.broken:
         return f"stress test skipped: {report.message or 'broken ' + report.broken}"
     return report.describe()
-
-
-def stress_failure(report: StressReport) -> str:
-    """A failed stress test in one sentence, for messages and the Fix prompt."""
-    found = report.counterexample
-    if found is None:
-        return f"a stress test found {report.verdict.value}: {report.message or report.describe()}"
-    text = f"a stress test found {found.verdict.value} on input {found.input.strip()!s}: expected {found.expected.strip()!s}"
-    if found.actual:
-        text += f", got {found.actual.strip()!s}"
-    return text
 
 
 def tests_for(task: Task) -> list[TestCase]:
@@ -333,7 +318,7 @@ class Judging:
         self._attached.set()
 
     def hand_off(self, index: int, reply: str) -> bool:
-        """Queue a finished candidate (never blocks: the engine's decode loop calls it); always False."""
+        """Queue a finished candidate (never blocks: the job's event delivery calls it); always False."""
         with self._lock:
             if index in self._offered or self.outcome.winner is not None:
                 return False

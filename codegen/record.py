@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from codegen.examples import Example
-from codegen.tasks import Task
+from codegen.tasks import Function, Task
 
 APP = "vibethinker-lsp"
 RECORD_NAME = "solutions.jsonl"
@@ -118,16 +118,23 @@ def task_from_entry(data: dict) -> Task | None:
         text=str(raw.get("text") or ""),
         language=str(data.get("language") or "python"),
         style=str(raw.get("style") or "function"),
-        function=raw.get("function"),
-        signature=str(raw.get("signature") or ""),
+        definition=_definition(raw),
         source=str(raw.get("source") or ""),
         docstring="",
-        class_name=raw.get("class"),
         imports=tuple(str(i) for i in raw.get("imports") or ()),
         examples=examples,
         time_limit_ms=raw.get("timeLimitMs"),
         memory_limit_mb=raw.get("memoryLimitMb"),
     )
+
+
+def _definition(raw: dict) -> Function | None:
+    """The function a record line's task names (None for a program)."""
+    if raw.get("function") is None:
+        return None
+    source = str(raw.get("source") or "")
+    signature = str(raw.get("signature") or "")
+    return Function(raw["function"], signature, source, "", class_name=raw.get("class"))
 
 
 def append(path: Path, solution: Solution) -> dict:

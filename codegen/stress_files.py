@@ -14,11 +14,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from codegen.tasks import read_source
 from sandbox.stress import Program
 
 EXTENSIONS = {".py": "python", ".cpp": "cpp", ".cc": "cpp", ".cxx": "cpp"}
 SUFFIXES = (".py", ".cpp", ".cc", ".cxx")
-MAX_BYTES = 1 << 20
 
 
 @dataclass
@@ -62,16 +62,5 @@ def load_program(path: Path) -> Program:
     language = language_of(path)
     if language is None:
         raise ValueError(f"{path.name} is neither Python (.py) nor C++ (.cpp); stress tests run those two.")
-    try:
-        if path.stat().st_size > MAX_BYTES:
-            raise ValueError(f"{path} is larger than 1 MB; is it really a source file?")
-        code = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ValueError(f"{path} does not exist; give the path of a source file.") from None
-    except IsADirectoryError:
-        raise ValueError(f"{path} is a folder; give the path of a source file.") from None
-    except UnicodeDecodeError:
-        raise ValueError(f"{path} is not UTF-8 text.") from None
-    except OSError as exc:
-        raise ValueError(f"cannot read {path} ({exc.strerror or exc}).") from None
+    code, _ = read_source(path)
     return Program(code, language, path.name)

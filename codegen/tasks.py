@@ -1,11 +1,14 @@
 """Tasks read from source text: TODO/FIXME/XXX comments in functions (or in a program's main), selections,
 and everything an implementation needs to know about them, examples included.
 
-Pure functions over text; nothing here waits on a model or a sandbox. Positions are 0-based lines and
-code-point columns (Python string indices); the LSP edge converts them to UTF-16. Lines are separated by
-"\\n" (a "\\r\\n" ending leaves the "\\r" at the end of its line, outside any column we report).
+Pure functions over text; nothing here waits on a model or a sandbox. Positions and ranges are those of
+codegen/geometry.py (0-based lines, code-point columns; a "\\r" before a "\\n" is outside any column we
+report); the LSP edge converts them to UTF-16.
 
-What an implementation replaces (`Task.function_range`):
+A `Task` is one thing to implement; the function it sits in is its `definition` (a `Function`: name,
+signature, docstring, text, range), None for a program's code at module level.
+
+What an implementation replaces (`Task.replace_range`):
 - `function` style: the whole definition (decorators, `template<>` and `export` included), extended upward
   to the marker comment when the marker sits directly above the definition;
 - `stdin` style in a function (`main`, `solve`, a helper): that function, as for `function` style; at module
@@ -25,8 +28,7 @@ Which style a task has:
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
@@ -44,6 +46,7 @@ from codegen.examples import (
     stdin_examples,
     trusted_examples,
 )
+from codegen.geometry import LineIndex, Position, Range
 from codegen.languages import LanguageQueries, language_for, parser, queries
 
 MARKER = re.compile(r"(?<![\w])(TODO|FIXME|XXX)(?![\w])(?:\([^)\n]*\))?(:?)[ \t]*(.*)", re.DOTALL)
@@ -53,52 +56,57 @@ MAX_FILE_BYTES = 8 << 20
 
 
 @dataclass(frozen=True)
-class Position:
-    """A 0-based line and a code-point column."""
+class Function:
+    """A function definition: the one a task sits in, or the one under a position (hover, Fix, Explain...)."""
 
-    line: int
-    column: int
-
-
-@dataclass(frozen=True)
-class Range:
-    """A half-open span of text between two positions."""
-
-    start: Position
-    end: Position
-
-    def contains_line(self, line: int) -> bool:
-        """Return True when the 0-based line is inside the range."""
-        return self.start.line <= line <= self.end.line
+    name: str | None
+    signature: str  # e.g. "def two_sum(nums: list[int], target: int) -> list[int]:"
+    source: str  # the definition's whole text
+    docstring: str  # the docstring, or the comment block directly above the definition
+    body: str = ""  # the body's text
+    indent: str = ""  # the indentation of the definition's first line
+    class_name: str | None = None  # the class (struct, impl) it is defined in
+    range: Range | None = None  # the definition's own range (decorators, `template<>`, `export` included)
 
 
 @dataclass(frozen=True)
 class Task:
-    """One thing to implement: a marker comment (or a selection) and the function around it."""
+    """One thing to implement: a marker comment, or the function under a position (kind "selection"), with
+    the function it sits in (None for a program's code at module level) and what an implementation replaces."""
 
-    line: int  # 1-based line of the marker (or of the selection start)
+    line: int  # 1-based line of the marker (or of the function's start)
     kind: str  # "todo", "fixme", "xxx" or "selection"
-    text: str  # what the comment asks for, marker removed (or the selected text)
+    text: str  # what the comment asks for, marker removed ("" for a function under a position)
     language: str
     style: str  # "function" (call and compare the value) or "stdin" (feed input, compare output)
-    function: str | None  # the enclosing function's name
-    signature: str  # e.g. "def two_sum(nums: list[int], target: int) -> list[int]:"
-    source: str  # the enclosing function's whole text (the whole file for stdin style)
-    docstring: str  # the docstring, or the comment block directly above the function
-    class_name: str | None = None
+    definition: Function | None  # the enclosing function
+    source: str  # the code the model is shown: the function's text (the whole file for stdin style)
+    docstring: str  # the function's docstring (the module's for a program at module level)
     imports: tuple[str, ...] = ()
     examples: tuple[Example, ...] = ()
-    function_range: Range | None = None  # what an implementation replaces (see the module docstring)
-    marker_range: Range | None = None  # the marker comment itself (the selection for selection tasks)
-    indent: str = ""  # the indentation of the function's first line
-    body: str = ""  # the enclosing function's body text
+    replace_range: Range | None = None  # what an implementation replaces (see the module docstring)
+    marker_range: Range | None = None  # the marker comment itself
     time_limit_ms: int | None = None  # from a .cph problem file
     memory_limit_mb: int | None = None  # from a .cph problem file
     path: Path | None = None
-    definition_range: Range | None = None  # the enclosing function's own range
-    dropped_examples: tuple[Example, ...] = ()  # read but disagreeing with the Examples section (dropped_note)
-    program_range: Range | None = None  # the file's code after its problem statement (see the module docstring)
+    dropped_examples: tuple[Example, ...] = ()  # read, but disagreeing with the Examples section
+    program_range: Range | None = None  # the code after the problem statement (see the module docstring)
     file_text: str = ""  # the whole text the task was read from
+
+    @property
+    def function(self) -> str | None:
+        """The enclosing function's name (None for a program at module level)."""
+        return self.definition.name if self.definition is not None else None
+
+    @property
+    def class_name(self) -> str | None:
+        """The class the enclosing function is defined in, if any."""
+        return self.definition.class_name if self.definition is not None else None
+
+    @property
+    def signature(self) -> str:
+        """The enclosing function's signature ("" for a program at module level)."""
+        return self.definition.signature if self.definition is not None else ""
 
     def to_json(self) -> dict:
         """Return the task as the `tasks --json` record."""
@@ -120,23 +128,26 @@ class Task:
 class SourceFile:
     """A parsed text and the module-wide facts tasks need, each computed once and only when asked.
 
-    Pass `source=` to the functions below to share one between calls (a ParsedDocument does, per version)."""
+    Pass `source=` to the functions below to share one between calls (a ParsedDocument does, per version,
+    with its own line index)."""
 
     text: str
     language: str
     path: Path | None = None
     tree: Tree | None = None
-    data: bytes = b""
-    lines: list[str] = field(default_factory=list)
+    index: LineIndex | None = None
 
     def __post_init__(self) -> None:
-        """Encode, split and parse what the caller did not provide."""
-        if not self.data:
-            self.data = self.text.encode("utf-8")
+        """Index and parse what the caller did not provide."""
+        if self.index is None:
+            self.index = LineIndex(self.text)
         if self.tree is None:
-            self.tree = parser(self.language).parse(self.data)
-        if not self.lines:
-            self.lines = self.text.split("\n")
+            self.tree = parser(self.language).parse(self.index.data)
+
+    @property
+    def data(self) -> bytes:
+        """The text's UTF-8 bytes (what the tree's offsets count)."""
+        return self.index.data
 
     @cached_property
     def q(self) -> LanguageQueries:
@@ -147,27 +158,9 @@ class SourceFile:
         """Return the text of a node."""
         return self.data[node.start_byte : node.end_byte].decode("utf-8", errors="replace")
 
-    def position(self, point: tuple[int, int]) -> Position:
-        """Convert a tree-sitter (row, byte column) to a code-point Position."""
-        row, byte_col = point
-        line = (self.lines[row] if row < len(self.lines) else "").removesuffix("\r")
-        if line.isascii():
-            return Position(row, min(byte_col, len(line)))
-        return Position(row, len(line.encode("utf-8")[:byte_col].decode("utf-8", errors="ignore")))
-
     def range(self, node: Node) -> Range:
         """Return the Range a node covers."""
-        return Range(self.position(node.start_point), self.position(node.end_point))
-
-    def whole_range(self) -> Range:
-        """Return the Range of the whole text."""
-        last = len(self.lines) - 1
-        return Range(Position(0, 0), Position(last, len(self.lines[last])))
-
-    def line_indent(self, row: int) -> str:
-        """Return the leading whitespace of a line."""
-        line = self.lines[row] if row < len(self.lines) else ""
-        return line[: len(line) - len(line.lstrip())]
+        return Range(self.index.from_point(node.start_point), self.index.from_point(node.end_point))
 
     @cached_property
     def imports(self) -> tuple[str, ...]:
@@ -207,14 +200,6 @@ class SourceFile:
         return "\n".join(found)
 
     @cached_property
-    def line_bytes(self) -> Sequence[int]:
-        """The byte offset at which each line starts."""
-        offsets = [0]
-        for line in self.lines[:-1]:
-            offsets.append(offsets[-1] + len(line.encode("utf-8")) + 1)
-        return offsets
-
-    @cached_property
     def reads_stdin(self) -> bool:
         """Whether the program reads standard input anywhere."""
         return any(self.q.captures("stdin", self.tree.root_node).values())
@@ -236,8 +221,8 @@ class SourceFile:
         for child in self.tree.root_node.named_children:
             if child.type in comment_types or (self.language == "python" and _python_string_statement(child)):
                 continue
-            return self.position(child.start_point)
-        return self.whole_range().end
+            return self.index.from_point(child.start_point)
+        return self.index.end()
 
     def program_range(self, marker_range: Range | None) -> Range:
         """The program's code: from where it starts (or the marker, when that is above) to the end."""
@@ -247,7 +232,7 @@ class SourceFile:
             start.column,
         ):
             start = marker_range.start
-        return Range(start, self.whole_range().end)
+        return Range(start, self.index.end())
 
     @cached_property
     def is_program(self) -> bool:
@@ -318,7 +303,7 @@ def function_node_at(
 ) -> Node | None:
     """Return the innermost function definition node under a position, or None."""
     src = source or SourceFile(text, language, None, tree)
-    offset = _byte_offset(src, _clamp(src, position))
+    offset, _ = src.index.byte_point(src.index.clamp(position))
     for probe in (offset, offset - 1):
         node = tree.root_node.descendant_for_byte_range(max(probe, 0), max(probe, 0))
         func = _enclosing_function(src, node) if node is not None else None
@@ -331,41 +316,34 @@ def file_tasks(path: Path) -> tuple[str | None, list[Task]]:
     """Read a file, detect its language from the extension and return (language, tasks).
 
     Raises ValueError with one clear sentence when the file cannot be read or is not a supported language."""
+    text, language = read_source(path)
+    return language, extract_tasks(text, language, Path(path))
+
+
+def read_source(path: Path) -> tuple[str, str]:
+    """A source file's (text, language): the one way `solve`, `tasks` and file_tasks read a file.
+
+    Raises ValueError with one clear sentence when the file cannot be read or is not a supported language."""
     path = Path(path)
     language = language_for(path)
     if language is None:
         raise ValueError(
-            f"{path}: unsupported file type {path.suffix or '(none)'!r}; use a .py, .cpp, .java, .rs, .go, .js or .ts file."
+            f"{path}: unsupported file type {path.suffix or '(none)'!r}, which is not a language we read; "
+            "use a .py, .cpp, .java, .rs, .go, .js or .ts file."
         )
     try:
         if path.stat().st_size > MAX_FILE_BYTES:
             raise ValueError(f"{path}: the file is larger than {MAX_FILE_BYTES >> 20} MiB; split it first.")
-        text = path.read_text(encoding="utf-8", errors="replace")
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise ValueError(f"{path}: is not UTF-8 text; save it as UTF-8 first.") from None
     except FileNotFoundError:
-        raise ValueError(f"{path}: no such file; check the path.") from None
+        raise ValueError(f"{path}: no such file (it does not exist); check the path.") from None
     except IsADirectoryError:
         raise ValueError(f"{path}: is a directory; give a source file.") from None
     except OSError as error:
         raise ValueError(f"{path}: cannot be read ({error.strerror}); check its permissions.") from None
-    return language, extract_tasks(text, language, path)
-
-
-# ----------------------------------------------------------------------------------------------------------
-# Positions
-
-
-def _clamp(src: SourceFile, position: Position) -> Position:
-    """Clamp a position into the text (line and column), never raising."""
-    line = min(max(position.line, 0), len(src.lines) - 1)
-    text = src.lines[line].removesuffix("\r")
-    return Position(line, min(max(position.column, 0), len(text)))
-
-
-def _byte_offset(src: SourceFile, position: Position) -> int:
-    """Return the byte offset of a clamped position."""
-    return int(src.line_bytes[position.line]) + len(
-        src.lines[position.line][: position.column].encode("utf-8")
-    )
+    return text, language
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -707,36 +685,46 @@ def _build_task(
         style = "function"
     if style == "function" and not examples and name:
         examples = tuple(_shared_examples(src, func, function_examples(src.module_doc, name, src.language)))
-    definition_range = src.range(outer)
-    start = src.position(marker_start.start_point) if marker_start is not None else definition_range.start
-    function_range = Range(start, definition_range.end)
+    definition = _function(src, func, outer, name, docstring)
+    start = definition.range.start
+    if marker_start is not None:
+        start = src.index.from_point(marker_start.start_point)
     if style == "stdin":
         examples = _stdin_examples(src, docstring + "\n\n" + _inner_comments(src, func))
-    body = _body(func)
     return Task(
         line=line,
         kind=kind,
         text=text,
         language=src.language,
         style=style,
-        function=name,
-        signature=_signature(src, func, outer),
-        source=src.text if style == "stdin" else src.node_text(outer),
+        definition=definition,
+        source=src.text if style == "stdin" else definition.source,
         docstring=docstring,
-        class_name=_class_name(src, func),
         imports=src.imports,
         examples=examples,
-        function_range=function_range,
+        replace_range=Range(start, definition.range.end),
         marker_range=marker_range,
-        indent=src.line_indent(outer.start_point[0]),
-        body=src.node_text(body) if body is not None else "",
         time_limit_ms=src.samples.time_limit_ms,
         memory_limit_mb=src.samples.memory_limit_mb,
         path=src.path,
-        definition_range=definition_range,
         dropped_examples=tuple(dropped) if style == "function" else (),
         program_range=src.program_range(marker_range) if style == "stdin" else None,
         file_text=src.text,
+    )
+
+
+def _function(src: SourceFile, func: Node, outer: Node, name: str | None, docstring: str) -> Function:
+    """The Function a definition node is (`outer` is the node its text starts at)."""
+    body = _body(func)
+    return Function(
+        name=name,
+        signature=_signature(src, func, outer),
+        source=src.node_text(outer),
+        docstring=docstring,
+        body=src.node_text(body) if body is not None else "",
+        indent=src.index.indent(outer.start_point[0]),
+        class_name=_class_name(src, func),
+        range=src.range(outer),
     )
 
 
@@ -808,21 +796,16 @@ def _program_task(src: SourceFile, kind: str, line: int, text: str, marker_range
         text=text,
         language=src.language,
         style="stdin",
-        function=None,
-        signature="",
+        definition=None,
         source=src.text,
         docstring=src.module_doc,
-        class_name=None,
         imports=src.imports,
         examples=_stdin_examples(src, ""),
-        function_range=whole,
+        replace_range=whole,
         marker_range=marker_range,
-        indent="",
-        body="",
         time_limit_ms=src.samples.time_limit_ms,
         memory_limit_mb=src.samples.memory_limit_mb,
         path=src.path,
-        definition_range=None,
         program_range=whole,
         file_text=src.text,
     )

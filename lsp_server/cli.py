@@ -301,37 +301,15 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def _read_source(path: Path) -> str | None:
-    """Read a source file, or print one sentence and return None."""
-    try:
-        return path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        print(f"vibethinker-lsp: {path} does not exist; give the path of a source file.", file=sys.stderr)
-    except IsADirectoryError:
-        print(f"vibethinker-lsp: {path} is a folder; give the path of a source file.", file=sys.stderr)
-    except UnicodeDecodeError:
-        print(f"vibethinker-lsp: {path} is not UTF-8 text.", file=sys.stderr)
-    except OSError as exc:
-        print(f"vibethinker-lsp: cannot read {path} ({exc.strerror}).", file=sys.stderr)
-    return None
-
-
 def _file_tasks(path: Path):
-    """(text, language, tasks) of a file, or None after printing why."""
-    from codegen.languages import language_for
-    from codegen.tasks import extract_tasks
+    """(text, language, tasks) of a file (lsp_server/solving.py reads it), or None after printing why."""
+    from lsp_server.solving import read_tasks
 
-    text = _read_source(path)
-    if text is None:
+    try:
+        return read_tasks(path)
+    except ValueError as exc:
+        print(f"vibethinker-lsp: {exc}", file=sys.stderr)
         return None
-    language = language_for(path)
-    if language is None:
-        print(
-            f"vibethinker-lsp: {path.name} is not a language we read (Python, C++, Java, Rust, Go, JS/TS).",
-            file=sys.stderr,
-        )
-        return None
-    return text, language, extract_tasks(text, language, path.resolve())
 
 
 def run_tasks(args: argparse.Namespace) -> int:
@@ -365,9 +343,9 @@ def run_solve(args: argparse.Namespace) -> int:
     from codegen.backends.base import BackendError
     from codegen.edits import apply_edits
     from codegen.engine import Engine
-    from codegen.pipeline import solve
     from codegen.prompts import task_messages
-    from sandbox import Judge
+    from lsp_server.solving import make_judge, solve_task, warn_on_stderr
+    from sandbox.isolation import IsolationUnavailable
 
     found = _file_tasks(args.file)
     if found is None:
@@ -390,28 +368,28 @@ def run_solve(args: argparse.Namespace) -> int:
     settings = settings_from_args(args)
     sampling = settings.sampling()
     print(f"Model {sampling.detected.short_name}: {sampling.describe()}", file=sys.stderr)
+    try:
+        judge = make_judge(settings, warn_on_stderr)
+    except IsolationUnavailable as exc:
+        print(f"vibethinker-lsp: {exc}", file=sys.stderr)
+        return 2
     notices: list[str] = []
     engine = Engine(settings.model_config(), on_status=_print_status, on_notice=notices.append)
     if settings.model.adapter and not _adapter_loads(engine, notices):
         return 2
-    judge = Judge(settings.limits(), python=settings.judge.python or None)
     results, verified_edits = [], []
     try:
         for task in tasks:
             print(f"Solving {args.file}:{task.line} ({task.function or 'program'}) ...", file=sys.stderr)
             messages = task_messages(task, settings.generation.system_prompt or None)
             try:
-                outcome = solve(
+                outcome = solve_task(
                     task,
+                    settings,
                     engine,
                     judge,
-                    settings.generation_params(),
-                    limits=settings.limits(task),
-                    system_prompt=settings.generation.system_prompt or None,
-                    measure=settings.judge.measure_complexity,
-                    stress=settings.stress_options(),
-                    on_progress=lambda message, _tokens: print(f"  {message}", file=sys.stderr, end="\r"),
                     messages=messages,
+                    on_progress=lambda message, _tokens: print(f"  {message}", file=sys.stderr, end="\r"),
                 )
             except BackendError as exc:
                 print(f"vibethinker-lsp: {exc}", file=sys.stderr)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from lsprotocol import types
 
 from codegen.edits import TextEdit
-from codegen.tasks import Position, Range
+from codegen.geometry import Position, Range
 
 
 def utf16_to_column(line: str, character: int) -> int:

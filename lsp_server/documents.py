@@ -9,8 +9,9 @@ from lsprotocol import types
 from pygls.uris import to_fs_path
 
 from codegen.document import ParsedDocument
+from codegen.geometry import Position
 from codegen.languages import language_for
-from codegen.tasks import Position, Task
+from codegen.tasks import Task
 from lsp_server.convert import utf16_to_column
 
 
@@ -48,8 +49,7 @@ class OpenDocument:
 
     def refresh_files(self) -> None:
         """Read the files beside the document again (sample files were added): its tasks are recomputed."""
-        self.parsed._source = None  # the parsed source caches the sample files it read
-        self.parsed._tasks = None
+        self.parsed.forget_tasks()
 
     def tasks(self) -> list[Task]:
         """The tasks of the current version (cached by the parsed document)."""
@@ -90,16 +90,16 @@ class OpenDocument:
             if (
                 found is not None
                 and found.function == task.function
-                and found.function_range.start.line == number
+                and found.replace_range.start.line == number
             ):
                 return found
         return None
 
     def estimate(self, task: Task) -> str | None:
         """The model-free complexity estimate of a function, e.g. 'O(n^2) time (2 nested loops)'."""
-        if self.language is None or task.function_range is None:
+        if self.language is None or task.replace_range is None:
             return None
-        found = self.parsed.complexity_at(task.function_range.start)
+        found = self.parsed.complexity_at(task.replace_range.start)
         return found.summary if found else None
 
 

@@ -1,9 +1,13 @@
-"""The language server: thin handlers, one per LSP method, over the pipeline in codegen/ and sandbox/."""
+"""The language server: registration of module-level handlers, one per LSP method, each a few lines over the
+typed state in lsp_server/state.py (documents, settings, engine and judge, results, jobs, the client).
+
+The work lives elsewhere: code actions in actions.py, hover in hover.py, completions in completions.py, the
+shared solve path in solving.py, and below them codegen/ and sandbox/.
+"""
 
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import logging
 import os
 from pathlib import Path
@@ -11,68 +15,51 @@ from pathlib import Path
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 
-from codegen.backends.base import BackendError
-from codegen.completion import PrefixCache, clean_completion, completion_prefix, stop_strings
-from codegen.engine import Cancelled, Engine, Priority
-from codegen.pipeline import Outcome
-from codegen.tasks import Position
-from lsp_server import __version__, actions
+from codegen.geometry import Position
+from lsp_server import __version__, actions, completions, hover
 from lsp_server.companion import CompanionServer, Problem, store_problem
 from lsp_server.convert import from_lsp_position
-from lsp_server.documents import Documents
 from lsp_server.protocol import VibeProtocol, report_parse_error
-from lsp_server.settings import Settings, parse_settings
-from sandbox import Judge, Report
+from lsp_server.settings import Settings
+from lsp_server.state import STATUS_NOTIFICATION, State
 
 log = logging.getLogger(__name__)
 
-STATUS_NOTIFICATION = "vibethinker/status"
-
 
 class VibeServer(LanguageServer):
-    """The server's state: settings, open documents, the engine and the judge, jobs and last results."""
+    """The pygls server, holding the typed `state` and the Competitive Companion receiver."""
 
     def __init__(self) -> None:
         super().__init__("vibethinker-lsp", __version__, protocol_cls=VibeProtocol, max_workers=8)
-        self.settings = Settings()
-        self.documents = Documents()
-        self.engine: Engine | None = None
-        self.judge: Judge | None = None
-        self.running: list[actions.RunningJob] = []
-        self.outcomes: dict[tuple[str, int], Outcome] = {}  # (uri, task line) -> last solve
-        self.runs: dict[tuple[str, str | None], Report] = {}  # (uri, function) -> last example run
-        self.stress_runs: dict[tuple[str, str | None], object] = {}  # (uri, function) -> last stress test
-        self.diagnostics: dict[str, list[types.Diagnostic]] = {}
-        self.explanations: dict[str, str] = {}  # function text -> the model's explanation
-        self.solutions: dict[tuple, object] = {}  # (uri, line, action) -> verified, recorded on apply
-        self.completions = PrefixCache()
-        self.completion_serial: dict[str, int] = {}
+        self.state = State(self)
         self.pending_errors: list[str] = []
-        self.loop: asyncio.AbstractEventLoop | None = None
         self.companion: CompanionServer | None = None
+
+    @property
+    def settings(self) -> Settings:
+        """The current settings."""
+        return self.state.settings
+
+    @settings.setter
+    def settings(self, value: Settings) -> None:
+        self.state.settings = value
+
+    def apply_settings(self, raw) -> list[str]:
+        """Merge raw camelCase settings (see State.apply_settings); follow companion changes too."""
+        old = self.state.settings.companion
+        errors = self.state.apply_settings(raw)
+        if self.state.settings.companion != old and self.state.client.loop is not None:
+            self.sync_companion()
+        return errors
+
+    def model_status(self) -> dict:
+        """The status fields naming the model (see Models.status)."""
+        return self.state.models.status()
 
     def report_server_error(self, error: Exception, source) -> None:
         """Log protocol-level errors instead of popping them up; answer unparseable input."""
         if not report_parse_error(self.protocol, error):
             log.warning("protocol error (%s): %s", getattr(source, "__name__", source), error)
-
-    def apply_settings(self, raw) -> list[str]:
-        """Merge raw camelCase settings; a model change reloads the model; returns the error messages."""
-        settings, errors = parse_settings(raw, self.settings)
-        old, self.settings = self.settings, settings
-        if self.engine is not None and settings.model_config() != old.model_config():
-            self.engine.reload(settings.model_config())
-            self.explanations.clear()
-            self.completions = PrefixCache()
-            if dataclasses.replace(old.model, adapter=settings.model.adapter) == settings.model:
-                self.log(f"Adapter changed to {settings.model.adapter or 'none'}; the model stays loaded.")
-            else:
-                self.log(f"Model settings changed; {settings.model.name} loads on next use.")
-        if settings.judge != old.judge:
-            self.judge = None
-        if settings.companion != old.companion and self.loop is not None:
-            self.sync_companion()
-        return errors
 
     def sync_companion(self) -> None:
         """Start, restart or stop the Competitive Companion receiver to match the settings."""
@@ -84,18 +71,18 @@ class VibeServer(LanguageServer):
             try:
                 self.companion = CompanionServer(self._on_problem, port=wanted.port)
             except OSError as exc:
-                self.show(
+                self.state.client.show(
                     f"Cannot receive Competitive Companion problems on port {wanted.port} ({exc.strerror}); "
                     "set companion.port to a free port.",
                     types.MessageType.Warning,
                 )
                 return
             self.companion.start()
-            self.log(f"Competitive Companion receiver on 127.0.0.1:{self.companion.port}")
+            self.state.client.log(f"Competitive Companion receiver on 127.0.0.1:{self.companion.port}")
 
     def _on_problem(self, problem: Problem) -> None:
         """A problem arrived (receiver thread): store it in the workspace and open it."""
-        self._threadsafe(lambda: asyncio.ensure_future(self._store_problem(problem)))
+        self.state.client.soon(lambda: asyncio.ensure_future(self._store_problem(problem)))
 
     async def _store_problem(self, problem: Problem) -> None:
         """Write the problem's source skeleton and samples into the workspace, then show the file."""
@@ -105,7 +92,7 @@ class VibeServer(LanguageServer):
                 store_problem, problem, Path(root), self.settings.companion.language
             )
         except OSError as exc:
-            self.show(
+            self.state.client.show(
                 f"Cannot save problem {problem.name!r} in {root} ({exc.strerror}).", types.MessageType.Error
             )
             return
@@ -114,322 +101,67 @@ class VibeServer(LanguageServer):
             await self.window_show_document_async(
                 types.ShowDocumentParams(uri=path.as_uri(), take_focus=True)
             )
-        self.show(
+        self.state.client.show(
             f"Saved {problem.name} with {len(problem.tests)} samples to {path}.", types.MessageType.Info
         )
 
-    def get_engine(self) -> Engine:
-        """The engine, started on first use (the model itself loads on the first job)."""
-        if self.engine is None:
-            self.engine = Engine(
-                self.settings.model_config(),
-                on_status=self._on_engine_status,
-                on_notice=self._on_engine_notice,
-            )
-        return self.engine
-
-    def _on_engine_notice(self, message: str) -> None:
-        """A sentence from the engine the user should see (an adapter that cannot be used; the base model runs)."""
-        self._threadsafe(lambda: self.show(message, types.MessageType.Warning))
-
-    def get_judge(self) -> Judge:
-        """The judge for the current judge settings (built off the event loop: it probes the sandbox)."""
-        if self.judge is None:
-            s = self.settings.judge
-            self.judge = Judge(self.settings.limits(), python=s.python or None, isolation=s.isolation)
-            self.log(f"Sandbox isolation: {self.judge.isolation}")
-        return self.judge
-
-    def model_status(self) -> dict:
-        """The status fields naming the model: id or folder, short name, and which sampling defaults apply."""
-        sampling = self.settings.sampling()
-        return {
-            "model": self.settings.model.name,
-            "modelShort": sampling.detected.short_name,
-            "sampling": sampling.describe(),
-            "adapter": (self.engine.adapter if self.engine is not None else None) or "",
-        }
-
-    def _on_engine_status(self, state: str, detail: str) -> None:
-        """Forward engine state to the client (called from the engine's thread)."""
-        params = {**self.model_status(), "state": state, "detail": detail}
-        speed = getattr(self.engine, "tokens_per_second", None) if self.engine is not None else None
-        if state in ("generating", "ready") and speed:
-            params["tokensPerSecond"] = round(float(speed), 1)
-        self._threadsafe(lambda: self.protocol.notify(STATUS_NOTIFICATION, params))
-
-    def _threadsafe(self, fn) -> None:
-        """Run fn on the event loop."""
-        loop = self.loop
-        try:
-            if loop is not None and loop.is_running():
-                loop.call_soon_threadsafe(fn)
-            else:
-                fn()
-        except RuntimeError:
-            pass
-
-    def log(self, message: str, kind: types.MessageType = types.MessageType.Log) -> None:
-        """window/logMessage."""
-        self.window_log_message(types.LogMessageParams(type=kind, message=message))
-
-    def show(self, message: str, kind: types.MessageType = types.MessageType.Info) -> None:
-        """window/showMessage, for what the user can act on."""
-        self.window_show_message(types.ShowMessageParams(type=kind, message=message))
-
     def stop_everything(self) -> None:
-        """Cancel every running job, stop the Companion receiver and the engine."""
+        """Cancel every running job, stop the Competitive Companion receiver and the engine."""
         if self.companion is not None:
             self.companion.stop()
             self.companion = None
-        for job in self.running:
-            job.cancel.set()
-        if self.engine is not None:
-            self.engine.close()
-            self.engine = None
-
-    def clear_results(self, uri: str) -> None:
-        """Forget example results of a document whose checked code changed, and clear their diagnostics."""
-        self.diagnostics.pop(uri, None)
-        for key in [k for k in self.runs if k[0] == uri]:
-            del self.runs[key]
-        for key in [k for k in self.stress_runs if k[0] == uri]:
-            del self.stress_runs[key]
-        self.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
-
-    def cancel_jobs_touching(self, uri: str, change) -> None:
-        """Cancel jobs whose task text the change touches (an insertion right before or after it does not)."""
-        jobs = [job for job in self.running if job.uri == uri]
-        doc = self.documents.get(uri)
-        if not jobs or doc is None:
-            return
-        if isinstance(change, types.TextDocumentContentChangePartial):
-            start, end = doc.position(change.range.start), doc.position(change.range.end)
-        else:
-            start, end = Position(0, 0), Position(doc.parsed.line_count(), 0)
-        lo, hi = (start.line, start.column), (end.line, end.column)
-        for job in jobs:
-            first = (job.range.start.line, job.range.start.column)
-            last = (job.range.end.line, job.range.end.column)
-            if lo < last and hi > first or (first < lo < last):
-                job.reason = "the function was edited while the model was working"
-                job.cancel.set()
+        self.state.jobs.cancel_all()
+        self.state.models.close()
 
 
-def create_server() -> VibeServer:
-    """Build a server with every handler registered."""
-    ls = VibeServer()
+# --- lifecycle and settings ----------------------------------------------------------------------------------
 
-    @ls.feature(types.INITIALIZE)
-    def initialize(ls: VibeServer, params: types.InitializeParams) -> None:
-        """Read initializationOptions (the camelCase settings tree)."""
-        try:
-            ls.loop = asyncio.get_running_loop()
-        except RuntimeError:
-            ls.loop = None
-        options = params.initialization_options
-        if isinstance(options, dict) and set(options) == {"vibethinker"}:
-            options = options["vibethinker"]
-        ls.pending_errors = ls.apply_settings(options)
 
-    @ls.feature(types.INITIALIZED)
-    async def initialized(ls: VibeServer, params: types.InitializedParams) -> None:
-        """Report invalid options, pull workspace configuration, say which sandbox is in use."""
-        ls.loop = asyncio.get_running_loop()
-        for error in ls.pending_errors:
-            ls.show(error, types.MessageType.Warning)
-        ls.pending_errors = []
+def initialize(ls: VibeServer, params: types.InitializeParams) -> None:
+    """Read initializationOptions (the camelCase settings tree)."""
+    try:
+        ls.state.client.loop = asyncio.get_running_loop()
+    except RuntimeError:
+        ls.state.client.loop = None
+    options = params.initialization_options
+    if isinstance(options, dict) and set(options) == {"vibethinker"}:
+        options = options["vibethinker"]
+    ls.pending_errors = ls.apply_settings(options)
+
+
+async def initialized(ls: VibeServer, params: types.InitializedParams) -> None:
+    """Report invalid options, pull workspace configuration, say which sandbox is in use."""
+    client = ls.state.client
+    client.loop = asyncio.get_running_loop()
+    for error in ls.pending_errors:
+        client.show(error, types.MessageType.Warning)
+    ls.pending_errors = []
+    await _pull_configuration(ls)
+    try:
+        sandbox = (await asyncio.to_thread(ls.state.judge)).isolation  # warns when weaker than bubblewrap
+    except Exception as exc:  # noqa: BLE001 - a sandbox that cannot start is reported, not fatal
+        sandbox = "unavailable"
+        client.show(f"The sandbox could not start: {exc}", types.MessageType.Error)
+    ls.protocol.notify(
+        STATUS_NOTIFICATION, {**ls.model_status(), "state": "idle", "detail": "", "sandbox": sandbox}
+    )
+    ls.sync_companion()
+
+
+def shutdown(ls: VibeServer, params: None) -> None:
+    """Stop jobs and the engine."""
+    ls.stop_everything()
+
+
+async def did_change_configuration(ls: VibeServer, params: types.DidChangeConfigurationParams) -> None:
+    """Take pushed settings, or pull them again."""
+    raw = params.settings
+    if isinstance(raw, dict) and "vibethinker" in raw:
+        raw = raw["vibethinker"]
+    if isinstance(raw, dict) and raw:
+        _apply(ls, raw)
+    else:
         await _pull_configuration(ls)
-        try:
-            judge = await asyncio.to_thread(ls.get_judge)
-            sandbox = judge.isolation
-            if judge.level.name != "strong":
-                ls.show(
-                    f"Generated code runs with weaker isolation: {sandbox}. Install bubblewrap (`bwrap`) and "
-                    "allow user namespaces for the strong sandbox.",
-                    types.MessageType.Warning,
-                )
-        except Exception as exc:  # noqa: BLE001 - a sandbox that cannot start is reported, not fatal
-            sandbox = "unavailable"
-            ls.show(f"The sandbox could not start: {exc}", types.MessageType.Error)
-        status = {**ls.model_status(), "state": "idle", "detail": "", "sandbox": sandbox}
-        ls.protocol.notify(STATUS_NOTIFICATION, status)
-        ls.sync_companion()
-
-    @ls.feature(types.SHUTDOWN)
-    def shutdown(ls: VibeServer, params: None) -> None:
-        """Stop jobs and the engine."""
-        ls.stop_everything()
-
-    @ls.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
-    async def did_change_configuration(ls: VibeServer, params: types.DidChangeConfigurationParams) -> None:
-        """Take pushed settings, or pull them again."""
-        raw = params.settings
-        if isinstance(raw, dict) and "vibethinker" in raw:
-            raw = raw["vibethinker"]
-        if isinstance(raw, dict) and raw:
-            for error in ls.apply_settings(raw):
-                ls.show(error, types.MessageType.Warning)
-        else:
-            await _pull_configuration(ls)
-
-    @ls.feature(types.TEXT_DOCUMENT_DID_OPEN)
-    def did_open(ls: VibeServer, params: types.DidOpenTextDocumentParams) -> None:
-        """Track and parse the document."""
-        ls.documents.open(params.text_document)
-
-    @ls.feature(types.TEXT_DOCUMENT_DID_CHANGE)
-    def did_change(ls: VibeServer, params: types.DidChangeTextDocumentParams) -> None:
-        """Apply incremental edits; cancel jobs on an edited function."""
-        uri = params.text_document.uri
-        if ls.running:
-            for change in params.content_changes:
-                ls.cancel_jobs_touching(uri, change)
-        if ls.diagnostics.get(uri) and _touches(params.content_changes, ls.diagnostics[uri]):
-            ls.clear_results(uri)
-        if ls.documents.change(params) is None:
-            log.warning("didChange for %s, which is not open; ignored", uri)
-
-    @ls.feature(types.TEXT_DOCUMENT_DID_CLOSE)
-    def did_close(ls: VibeServer, params: types.DidCloseTextDocumentParams) -> None:
-        """Forget the document and its diagnostics."""
-        ls.documents.close(params.text_document.uri)
-        if ls.diagnostics.pop(params.text_document.uri, None):
-            ls.text_document_publish_diagnostics(
-                types.PublishDiagnosticsParams(uri=params.text_document.uri, diagnostics=[])
-            )
-
-    @ls.feature(
-        types.TEXT_DOCUMENT_CODE_ACTION,
-        types.CodeActionOptions(
-            code_action_kinds=[types.CodeActionKind.QuickFix, types.CodeActionKind.RefactorRewrite],
-            resolve_provider=True,
-        ),
-    )
-    def code_action(ls: VibeServer, params: types.CodeActionParams) -> list[types.CodeAction]:
-        """List actions instantly from the parsed document; the work happens when one is chosen."""
-        doc = ls.documents.get(params.text_document.uri)
-        if doc is None or doc.language is None:
-            return []
-        return actions.list_actions(ls, doc, params.range)
-
-    @ls.feature(types.CODE_ACTION_RESOLVE)
-    async def code_action_resolve(ls: VibeServer, action: types.CodeAction) -> types.CodeAction:
-        """Do the chosen action's work and return it with its edit."""
-        data = action.data if isinstance(action.data, dict) else {}
-        uri, line, name = data.get("uri"), data.get("line"), data.get("action")
-        if not isinstance(uri, str) or not isinstance(line, int) or name not in actions.EDITING:
-            return action
-        edit = await actions.perform(ls, uri, line, name)
-        if edit is not None:
-            action.edit = edit
-            action.command = actions.record_command(ls, uri, line, name)  # run by the client once applied
-        return action
-
-    @ls.command(actions.RECORD_COMMAND)
-    async def record_solution(ls: VibeServer, uri=None, line=None, name=None, *rest) -> bool:
-        """The client applied a verified edit: append its solution to the record (history.record)."""
-        return await actions.record_solution(ls, uri, line, name)
-
-    for name, command in actions.COMMANDS.items():
-        _register_command(ls, name, command)
-
-    @ls.feature(types.TEXT_DOCUMENT_HOVER)
-    async def hover(ls: VibeServer, params: types.HoverParams) -> types.Hover | None:
-        """The instant part (estimate, last example results) and the model's cached-or-fresh explanation."""
-        if not ls.settings.hover.enabled:
-            return None
-        doc = ls.documents.get(params.text_document.uri)
-        if doc is None or doc.language is None:
-            return None
-        func = doc.function_at(from_lsp_position(doc.lines, params.position))
-        if func is None or func.function is None:
-            return None
-        parts = [_instant_hover(ls, doc, func)]
-        engine = ls.get_engine() if ls.settings.hover.explain else None
-        if engine is not None and func.source not in ls.explanations and _model_not_loaded(ls, engine):
-            if engine.state == "idle":
-                engine.load()  # the next hover explains; this one stays instant
-            note = "loading the model" if engine.state != "error" else "the model failed to load"
-            parts.append(f"_Explanation: {note}; hover again in a moment._")
-        elif engine is not None:
-            try:
-                parts.append(
-                    "**Explanation** (VibeThinker): " + (await actions.explain(ls, func) or "no answer")
-                )
-            except (BackendError, Cancelled) as exc:
-                parts.append(f"_Explanation unavailable: {exc or 'cancelled'}_")
-        return types.Hover(
-            contents=types.MarkupContent(kind=types.MarkupKind.Markdown, value="\n\n".join(parts))
-        )
-
-    @ls.feature(types.TEXT_DOCUMENT_INLINE_COMPLETION, types.InlineCompletionOptions())
-    async def inline_completion(ls: VibeServer, params: types.InlineCompletionParams):
-        """Ghost text: a plain continuation of the code before the cursor."""
-        text = await _complete(ls, params.text_document.uri, params.position)
-        if not text:
-            return None
-        pos = params.position
-        return types.InlineCompletionList(
-            items=[types.InlineCompletionItem(insert_text=text, range=types.Range(start=pos, end=pos))]
-        )
-
-    @ls.feature(types.TEXT_DOCUMENT_COMPLETION, types.CompletionOptions(trigger_characters=[".", "(", " "]))
-    async def completion(ls: VibeServer, params: types.CompletionParams):
-        """One AI item for clients without inline completion support."""
-        td = ls.client_capabilities.text_document
-        if td is not None and td.inline_completion is not None:
-            return None
-        text = await _complete(ls, params.text_document.uri, params.position)
-        if not text:
-            return None
-        label = text.strip().split("\n", 1)[0][:60]
-        item = types.CompletionItem(
-            label=label,
-            kind=types.CompletionItemKind.Snippet,
-            detail="VibeThinker",
-            insert_text=text,
-            insert_text_format=types.InsertTextFormat.PlainText,
-            text_edit=types.TextEdit(
-                range=types.Range(start=params.position, end=params.position), new_text=text
-            ),
-            sort_text="0",
-        )
-        return types.CompletionList(is_incomplete=True, items=[item])
-
-    return ls
-
-
-def _register_command(ls: VibeServer, name: str, command: str) -> None:
-    """Register one workspace/executeCommand handler (arguments arrive unpacked: uri, line)."""
-
-    async def run(ls: VibeServer, uri=None, line=None, *rest) -> bool:
-        if not isinstance(uri, str) or not isinstance(line, int) or isinstance(line, bool):
-            ls.show(f"{command} needs a document URI and a 1-based line number.", types.MessageType.Error)
-            return False
-        edit = await actions.perform(ls, uri, line, name)
-        applied = await _apply(ls, edit)
-        if applied:
-            await actions.record_solution(ls, uri, line, name)
-        return applied
-
-    run.__doc__ = f"Run the {name} action (command {command})."
-    ls.command(command)(run)
-
-
-async def _apply(ls: VibeServer, edit: types.WorkspaceEdit | None) -> bool:
-    """Send workspace/applyEdit; True when the client applied it."""
-    if edit is None:
-        return False
-    result = await ls.workspace_apply_edit_async(
-        types.ApplyWorkspaceEditParams(edit=edit, label="VibeThinker")
-    )
-    if not result.applied:
-        ls.show(
-            f"The editor did not apply the edit ({result.failure_reason or 'no reason given'}).",
-            types.MessageType.Warning,
-        )
-    return bool(result.applied)
 
 
 async def _pull_configuration(ls: VibeServer) -> None:
@@ -446,8 +178,52 @@ async def _pull_configuration(ls: VibeServer) -> None:
         return
     raw = result[0] if result else None
     if isinstance(raw, dict) and raw:
-        for error in ls.apply_settings(raw):
-            ls.show(error, types.MessageType.Warning)
+        _apply(ls, raw)
+
+
+def _apply(ls: VibeServer, raw: dict) -> None:
+    """Apply settings and warn about the invalid ones."""
+    for error in ls.apply_settings(raw):
+        ls.state.client.show(error, types.MessageType.Warning)
+
+
+# --- documents -----------------------------------------------------------------------------------------------
+
+
+def did_open(ls: VibeServer, params: types.DidOpenTextDocumentParams) -> None:
+    """Track and parse the document."""
+    ls.state.documents.open(params.text_document)
+
+
+def did_change(ls: VibeServer, params: types.DidChangeTextDocumentParams) -> None:
+    """Apply incremental edits; cancel jobs on an edited function; forget results of edited code."""
+    state, uri = ls.state, params.text_document.uri
+    doc = state.documents.get(uri)
+    if state.jobs.running and doc is not None:
+        for change in params.content_changes:
+            state.jobs.cancel_touching(uri, *_changed_span(doc, change))
+    if state.results.diagnostics.get(uri) and _touches(
+        params.content_changes, state.results.diagnostics[uri]
+    ):
+        state.results.forget_checks(uri)
+        state.client.publish(uri, [])
+    if state.documents.change(params) is None:
+        log.warning("didChange for %s, which is not open; ignored", uri)
+
+
+def did_close(ls: VibeServer, params: types.DidCloseTextDocumentParams) -> None:
+    """Forget the document and its diagnostics."""
+    uri = params.text_document.uri
+    ls.state.documents.close(uri)
+    if ls.state.results.diagnostics.pop(uri, None):
+        ls.state.client.publish(uri, [])
+
+
+def _changed_span(doc, change) -> tuple[Position, Position]:
+    """The span of the document a content change replaces (the whole text for a full change)."""
+    if isinstance(change, types.TextDocumentContentChangePartial):
+        return doc.position(change.range.start), doc.position(change.range.end)
+    return Position(0, 0), Position(doc.parsed.line_count(), 0)
 
 
 def _touches(changes, diagnostics: list[types.Diagnostic]) -> bool:
@@ -462,61 +238,144 @@ def _touches(changes, diagnostics: list[types.Diagnostic]) -> bool:
     return False
 
 
-def _model_not_loaded(ls: VibeServer, engine: Engine) -> bool:
-    """Whether an in-process model still has to load (a remote server answers at once)."""
-    return ls.settings.model.backend == "transformers" and engine.state in ("idle", "loading", "error")
+# --- code actions and commands -------------------------------------------------------------------------------
 
 
-def _instant_hover(ls: VibeServer, doc, func) -> str:
-    """What is known without the model: the static estimate and the last example results."""
-    lines = [f"**{func.function}**"]
-    estimate = doc.estimate(func)
-    if estimate:
-        lines.append(f"Estimated: {estimate}")
-    report = ls.runs.get((doc.uri, func.function))
-    if report is not None:
-        lines.append(f"Last run: {report.verdict.value}, {report.passed}/{report.total} examples pass")
-        failure = actions.describe_failure(report)
-        if failure:
-            lines.append(f"First failure: {failure}")
-    elif func.examples:
-        lines.append(f"{len(func.examples)} examples (not run yet)")
-    return "  \n".join(lines)
+def code_action(ls: VibeServer, params: types.CodeActionParams) -> list[types.CodeAction]:
+    """List actions instantly from the parsed document; the work happens when one is chosen."""
+    doc = ls.state.documents.get(params.text_document.uri)
+    if doc is None or doc.language is None:
+        return []
+    return actions.list_actions(ls.state, doc, params.range)
 
 
-async def _complete(ls: VibeServer, uri: str, position: types.Position) -> str:
-    """Debounced, cached, cancellable plain continuation at a position; '' when there is none."""
-    if not ls.settings.completions.enabled:
-        return ""
-    doc = ls.documents.get(uri)
-    if doc is None:
-        return ""
-    serial = ls.completion_serial.get(uri, 0) + 1
-    ls.completion_serial[uri] = serial
-    at = from_lsp_position(doc.lines, position)
-    line_text = doc.lines[at.line]
-    before = "\n".join(doc.lines[: at.line] + [line_text[: at.column]])
-    after = "\n".join([line_text[at.column :]] + doc.lines[at.line + 1 :])
-    prefix = completion_prefix(before)
-    cached = ls.completions.get(prefix)
-    if cached is not None:
-        return clean_completion(cached, line_text[: at.column], after, doc.language)
-    await asyncio.sleep(ls.settings.completions.debounce_ms / 1000)
-    if ls.completion_serial.get(uri) != serial:
-        return ""  # a newer keystroke superseded this request
-    job = ls.get_engine().complete(
-        prefix, ls.settings.completions.max_tokens, stop_strings(doc.language), Priority.INTERACTIVE
+async def code_action_resolve(ls: VibeServer, action: types.CodeAction) -> types.CodeAction:
+    """Do the chosen action's work and return it with its edit."""
+    data = action.data if isinstance(action.data, dict) else {}
+    uri, line, name = data.get("uri"), data.get("line"), data.get("action")
+    if not isinstance(uri, str) or not isinstance(line, int) or name not in actions.EDITING:
+        return action
+    edit = await actions.perform(ls.state, uri, line, name)
+    if edit is not None:
+        action.edit = edit
+        action.command = actions.record_command(ls.state, uri, line, name)  # run by the client once applied
+    return action
+
+
+async def record_solution(ls: VibeServer, uri=None, line=None, name=None, *rest) -> bool:
+    """The client applied a verified edit: append its solution to the record (history.record)."""
+    return await actions.record_solution(ls.state, uri, line, name)
+
+
+def action_command(name: str, command: str):
+    """The workspace/executeCommand handler of one action (pygls 2 passes the arguments unpacked: uri, line)."""
+
+    async def run(ls: VibeServer, uri=None, line=None, *rest) -> bool:
+        if not isinstance(uri, str) or not isinstance(line, int) or isinstance(line, bool):
+            ls.state.client.show(
+                f"{command} needs a document URI and a 1-based line number.", types.MessageType.Error
+            )
+            return False
+        applied = await _apply_edit(ls, await actions.perform(ls.state, uri, line, name))
+        if applied:
+            await actions.record_solution(ls.state, uri, line, name)
+        return applied
+
+    run.__doc__ = f"Run the {name} action (command {command})."
+    return run
+
+
+async def _apply_edit(ls: VibeServer, edit: types.WorkspaceEdit | None) -> bool:
+    """Send workspace/applyEdit; True when the client applied it."""
+    if edit is None:
+        return False
+    result = await ls.workspace_apply_edit_async(
+        types.ApplyWorkspaceEditParams(edit=edit, label="VibeThinker")
     )
-    try:
-        raw = await asyncio.wrap_future(job.future)
-    except asyncio.CancelledError:
-        job.cancel()
-        raise
-    except (BackendError, Cancelled) as exc:
-        log.info("completion failed: %s", exc)
-        return ""
-    ls.completions.put(prefix, raw)
-    return clean_completion(raw, line_text[: at.column], after, doc.language)
+    if not result.applied:
+        ls.state.client.show(
+            f"The editor did not apply the edit ({result.failure_reason or 'no reason given'}).",
+            types.MessageType.Warning,
+        )
+    return bool(result.applied)
+
+
+# --- hover and completions -----------------------------------------------------------------------------------
+
+
+async def on_hover(ls: VibeServer, params: types.HoverParams) -> types.Hover | None:
+    """The instant part (estimate, last example results) and the model's cached-or-fresh explanation."""
+    doc = ls.state.documents.get(params.text_document.uri)
+    if not ls.settings.hover.enabled or doc is None or doc.language is None:
+        return None
+    func = doc.function_at(from_lsp_position(doc.lines, params.position))
+    if func is None or func.function is None:
+        return None
+    text = await hover.hover_text(ls.state, doc, func)
+    return types.Hover(contents=types.MarkupContent(kind=types.MarkupKind.Markdown, value=text))
+
+
+async def inline_completion(ls: VibeServer, params: types.InlineCompletionParams):
+    """Ghost text: a plain continuation of the code before the cursor."""
+    text = await completions.complete(ls.state, params.text_document.uri, params.position)
+    if not text:
+        return None
+    at = types.Range(start=params.position, end=params.position)
+    return types.InlineCompletionList(items=[types.InlineCompletionItem(insert_text=text, range=at)])
+
+
+async def completion(ls: VibeServer, params: types.CompletionParams):
+    """One AI item for clients without inline completion support."""
+    if ls.state.client.has_inline_completion:
+        return None
+    text = await completions.complete(ls.state, params.text_document.uri, params.position)
+    if not text:
+        return None
+    item = types.CompletionItem(
+        label=text.strip().split("\n", 1)[0][:60],
+        kind=types.CompletionItemKind.Snippet,
+        detail="VibeThinker",
+        insert_text=text,
+        insert_text_format=types.InsertTextFormat.PlainText,
+        text_edit=types.TextEdit(
+            range=types.Range(start=params.position, end=params.position), new_text=text
+        ),
+        sort_text="0",
+    )
+    return types.CompletionList(is_incomplete=True, items=[item])
+
+
+# --- registration --------------------------------------------------------------------------------------------
+
+CODE_ACTIONS = types.CodeActionOptions(
+    code_action_kinds=[types.CodeActionKind.QuickFix, types.CodeActionKind.RefactorRewrite],
+    resolve_provider=True,
+)
+FEATURES = [
+    (types.INITIALIZE, initialize, None),
+    (types.INITIALIZED, initialized, None),
+    (types.SHUTDOWN, shutdown, None),
+    (types.WORKSPACE_DID_CHANGE_CONFIGURATION, did_change_configuration, None),
+    (types.TEXT_DOCUMENT_DID_OPEN, did_open, None),
+    (types.TEXT_DOCUMENT_DID_CHANGE, did_change, None),
+    (types.TEXT_DOCUMENT_DID_CLOSE, did_close, None),
+    (types.TEXT_DOCUMENT_CODE_ACTION, code_action, CODE_ACTIONS),
+    (types.CODE_ACTION_RESOLVE, code_action_resolve, None),
+    (types.TEXT_DOCUMENT_HOVER, on_hover, None),
+    (types.TEXT_DOCUMENT_INLINE_COMPLETION, inline_completion, types.InlineCompletionOptions()),
+    (types.TEXT_DOCUMENT_COMPLETION, completion, types.CompletionOptions(trigger_characters=[".", "(", " "])),
+]
+
+
+def create_server() -> VibeServer:
+    """Build a server with every handler registered."""
+    ls = VibeServer()
+    for method, handler, options in FEATURES:
+        ls.feature(method, options)(handler)
+    ls.command(actions.RECORD_COMMAND)(record_solution)
+    for name, command in actions.COMMANDS.items():
+        ls.command(command)(action_command(name, command))
+    return ls
 
 
 __all__ = ["VibeServer", "create_server", "Position"]

@@ -83,7 +83,8 @@ def run(args: argparse.Namespace) -> int:
 
 def stress_file(args: argparse.Namespace) -> StressReport:
     """Read the files, find or write the oracles, and run the stress test."""
-    from sandbox import Judge
+    from lsp_server.cli import settings_from_args
+    from lsp_server.solving import make_judge, warn_on_stderr
     from sandbox.stress import stress_function, stress_stdin
 
     if args.runs < 1 or args.seconds <= 0:
@@ -91,13 +92,14 @@ def stress_file(args: argparse.Namespace) -> StressReport:
     solution = program_at(args.solution)
     problem = read_problem(args.solution, solution)
     limits = choose_limits(args, problem)
-    judge = Judge(limits)
+    settings = settings_from_args(args)
+    judge = make_judge(settings, warn_on_stderr, limits)
     found = find_user_oracles(args.solution)
     brute = program_at(args.brute) if args.brute else program_at(found.brute) if found.brute else None
     generator = program_at(args.gen) if args.gen else program_at(found.generator) if found.generator else None
     need_generator = problem.style == "stdin" and generator is None
     if brute is None or need_generator:
-        brute, generator = model_oracles(args, problem, brute, generator, need_generator)
+        brute, generator = model_oracles(settings, problem, brute, generator, need_generator)
     if problem.style == "stdin":
         return stress_stdin(
             judge,
@@ -162,7 +164,8 @@ def read_problem(path: Path, solution: Program) -> Problem:
 
 def function_task(source):
     """The first function of the file that has examples, as a task (None when none has)."""
-    from codegen.tasks import Position, function_at
+    from codegen.geometry import Position
+    from codegen.tasks import function_at
 
     captures = source.q.captures("function", source.tree.root_node)
     for node in sorted(captures.get("function", []), key=lambda n: n.start_byte):
@@ -183,13 +186,12 @@ def program_task(source, examples):
         text="",
         language=source.language,
         style="stdin",
-        function=None,
-        signature="",
+        definition=None,
         source=source.text,
         docstring=source.module_doc,
         imports=source.imports,
         examples=tuple(examples),
-        function_range=source.whole_range(),
+        replace_range=source.index.whole(),
         path=source.path,
         time_limit_ms=source.samples.time_limit_ms,
         memory_limit_mb=source.samples.memory_limit_mb,
@@ -222,7 +224,7 @@ def function_calls(task, count: int) -> list[str]:
     return generate(task, count)
 
 
-def model_oracles(args, problem: Problem, brute, generator, need_generator: bool):
+def model_oracles(settings, problem: Problem, brute, generator, need_generator: bool):
     """Ask the model for the missing brute force (and generator), both in one batch; UsageError when it
     cannot be reached or writes no code."""
     try:
@@ -234,9 +236,8 @@ def model_oracles(args, problem: Problem, brute, generator, need_generator: bool
         raise UsageError(f"There is no {missing} next to the solution, and no model to write one.") from None
     from codegen.backends.base import BackendError
     from codegen.engine import Engine, replace_n
-    from lsp_server.cli import _print_status, settings_from_args
+    from lsp_server.cli import _print_status
 
-    settings = settings_from_args(args)
     system = settings.generation.system_prompt or None
     engine = Engine(settings.model_config(), on_status=_print_status)
     params = replace_n(settings.generation_params(), 1)

@@ -26,10 +26,12 @@ import gradio as gr  # noqa: E402 - after the environment above
 
 from codegen.backends.base import BackendError  # noqa: E402
 from codegen.engine import Cancelled, Engine  # noqa: E402
-from codegen.pipeline import Candidate, Outcome, solve, stress_failure, stress_note  # noqa: E402
+from codegen.failures import Failure, first_failure, stress_failure  # noqa: E402
+from codegen.pipeline import Candidate, Outcome, stress_note  # noqa: E402
 from codegen.statement import PastedProblem, StatementError, problem_text, read_problem  # noqa: E402
 from lsp_server.companion import CompanionServer, Problem  # noqa: E402
 from lsp_server.settings import Settings, parse_settings  # noqa: E402
+from lsp_server.solving import make_judge, solve_task, warn_on_stderr  # noqa: E402
 from sandbox import Judge  # noqa: E402
 from sandbox.isolation import IsolationUnavailable  # noqa: E402
 
@@ -212,19 +214,15 @@ class Playground:
         """The run's thread: the shared pipeline, then release the page for the next run."""
         task = run.problem.task
         try:
-            run.outcome = solve(
+            run.outcome = solve_task(
                 task,
+                run.settings,
                 self.engine,
                 self.judge,
-                run.settings.generation_params(),
-                limits=run.settings.limits(task),
-                system_prompt=run.settings.generation.system_prompt or None,
-                measure=run.settings.judge.measure_complexity,
                 on_progress=run.on_progress,
                 cancel=run.cancel,
                 on_stream=run.on_stream,
                 on_judged=run.on_judged,
-                stress=run.settings.stress_options(),
             )
             run.cancelled = run.cancel.is_set() and run.outcome.winner is None
         except Cancelled:
@@ -394,27 +392,29 @@ def result_text(outcome: Outcome, problem: PastedProblem) -> str:
         f"No candidate passed every check. The closest (candidate {best.index + 1}) is below, **unverified**: "
         f"it passed {best.passed}/{total} samples. {complexity}",
     ]
-    failure = report.first_failure if report else None
+    failure = first_failure(report)
     found = best.stress.counterexample if best.stress_failed else None
     if best.stress_failed:
         lines.append(f"\nThe stress test found **{best.stress.verdict.value}** ({best.stress.oracle}).")
         if found is not None:
-            lines += [_block("input", found.input), _block("expected", found.expected)]
-            lines += [_block("got", found.actual)] if found.actual else []
+            lines += _blocks(Failure.of_counterexample(found))
         elif best.stress.message:
             lines.append(f"\n{best.stress.message}")
     elif failure is not None:
-        number = report.tests.index(failure) + 1
+        number = [test.name for test in report.tests].index(failure.name) + 1
         lines.append(f"\nFirst failing sample: **sample {number}** ({failure.verdict.value}).")
-        lines.append(_block("input", failure.input))
-        lines.append(_block("expected", failure.expected))
-        if failure.actual:
-            lines.append(_block("got", failure.actual))
+        lines += _blocks(failure)
         if failure.message:
             lines.append(f"\n{failure.message}")
     elif report is not None and report.message:
         lines.append(f"\n{report.message}")
     return "\n".join(lines)
+
+
+def _blocks(failure: Failure) -> list[str]:
+    """A failing sample or counterexample as titled blocks: input, expected, and what the code printed."""
+    titles = {"expected": "expected", "actual": "got"}
+    return [_block("input", failure.input)] + [_block(titles[label], text) for label, text in failure.parts()]
 
 
 def _block(title: str, text: str) -> str:
@@ -593,9 +593,7 @@ def serve(
 ) -> int:
     """Serve the page until interrupted; the exit status (2, after one sentence, when it cannot start)."""
     try:
-        judge = Judge(
-            settings.limits(), python=settings.judge.python or None, isolation=settings.judge.isolation
-        )
+        judge = make_judge(settings, warn_on_stderr)
     except IsolationUnavailable as exc:
         print(f"vibethinker-lsp: {exc}", file=sys.stderr)
         return 2

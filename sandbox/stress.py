@@ -398,7 +398,7 @@ class Session:
                     detail = f"expected {clip(sample.output)}, got {clip(actual) or message}"
                     return self.broken(
                         role,
-                        f"The {self.oracle_name} fails sample {index + 1} ({verdict.value}: {detail}), "
+                        f"{_capital(self.oracle_name)} fails sample {index + 1} ({verdict.value}: {detail}), "
                         "so it cannot judge the solution; fix it first.",
                     )
                 counter = Counterexample(sample.input, sample.output, actual or message, verdict)
@@ -471,12 +471,12 @@ class Session:
             slow = raw["wall_exceeded"] or raw["cpu_exceeded"] or raw["cpu_s"] > self.limits.time_s
             if slow and item.get("n", 1) > 1:
                 self.notes.append(
-                    f"The {self.oracle_name} is too slow from n={item['n']} on, so inputs stayed smaller."
+                    f"{_capital(self.oracle_name)} is too slow from n={item['n']} on, so inputs stayed smaller."
                 )
                 return item["n"] - 1
             return self.broken(
                 "oracle",
-                f"The {self.oracle_name} failed on a generated input ({describe_failure(raw)}); "
+                f"{_capital(self.oracle_name)} failed on a generated input ({describe_failure(raw)}); "
                 f"either it or the generator is wrong. Input:\n{clip(record['input'])}",
             )
         self.runs += 1
@@ -800,3 +800,10 @@ __all__ = [
     "stress_function",
     "stress_stdin",
 ]
+
+
+def _capital(name: str) -> str:
+    """An oracle's name at the start of a sentence: "the model's brute force" -> "The model's brute force",
+    "brute force (brute.py)" -> "The brute force (brute.py)"."""
+    return name[:1].upper() + name[1:] if name.lower().startswith("the ") else f"The {name}"
+

@@ -18,10 +18,10 @@ from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 from codegen.backends.base import BackendError, GenerationParams, ModelConfig, make_backend
 from codegen.backends.transformers_backend import TransformersBackend
 from codegen.engine import Engine
+from devtools.samples import TWO_SUM_SOURCE
+from devtools.tiny_model import build_tiny_model
 from tests.adapter_fixtures import Trained
-from tests.conftest import TWO_SUM_SOURCE
 from tests.e2e.lsp_helpers import SERVER, Editor, normalize_actions, run_action, wait_until
-from tests.tiny_model import build_tiny_model
 
 PROMPT = torch.tensor([[5, 6, 7, 8, 9, 10, 11]])
 

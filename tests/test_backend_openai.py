@@ -9,7 +9,7 @@ import pytest
 
 from codegen.backends.base import BackendError, GenerationParams, ModelConfig
 from codegen.backends.openai_backend import OpenAIBackend
-from tests.openai_double import OpenAIDouble
+from devtools.openai_server import FakeOpenAI
 
 MESSAGES = [{"role": "user", "content": "hi"}]
 
@@ -17,7 +17,7 @@ MESSAGES = [{"role": "user", "content": "hi"}]
 @pytest.fixture
 def server():
     """A fresh double per test."""
-    with OpenAIDouble() as double:
+    with FakeOpenAI(mode="numbered") as double:
         yield double
 
 

@@ -15,7 +15,8 @@ from codegen.backends.transformers_backend import (
     estimate_weight_bytes,
     quantization_config,
 )
-from tests.tiny_model import build_tiny_model
+from codegen.models import VIBETHINKER_1_5B
+from devtools.tiny_model import build_tiny_model
 
 MESSAGES = [{"role": "user", "content": "Implement two_sum(nums, target)."}]
 
@@ -101,15 +102,8 @@ def test_weight_estimate_matches_the_real_parameter_count(backend):
 def test_vibethinker_architecture_weighs_about_3_gb_in_bf16():
     from transformers import Qwen2Config
 
-    config = Qwen2Config(
-        vocab_size=151936,
-        hidden_size=1536,
-        intermediate_size=8960,
-        num_hidden_layers=28,
-        num_attention_heads=12,
-        num_key_value_heads=2,
-        tie_word_embeddings=True,
-    )
+    config = Qwen2Config(**VIBETHINKER_1_5B.architecture.config_kwargs())
+    assert config.num_hidden_layers == 28 and config.tie_word_embeddings
     assert 3.0e9 < estimate_weight_bytes(config, 2) < 3.2e9
 
 

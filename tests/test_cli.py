@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import GOOD_REPLY, TWO_SUM_SOURCE, WRONG_REPLY
-from tests.fake_openai import FakeOpenAI
+from devtools.openai_server import FakeOpenAI
+from devtools.samples import GOOD_REPLY, TWO_SUM_SOURCE, WRONG_REPLY
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -7,7 +7,8 @@ import json
 from codegen.counterexamples import add_stdin_sample, function_sample_edit
 from codegen.edits import apply_edits
 from codegen.examples import sample_files
-from codegen.tasks import Position, function_at
+from codegen.geometry import Position
+from codegen.tasks import function_at
 
 
 def _samples(path):

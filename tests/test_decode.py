@@ -16,7 +16,7 @@ from codegen.backends.decode import (
     kv_cache_bytes,
     sample,
 )
-from tests.tiny_model import build_tiny_model
+from devtools.tiny_model import build_tiny_model
 
 PROMPT = "def two_sum(nums, target):\n    seen = {}\n    for i, x in enumerate(nums):\n"
 
@@ -224,12 +224,13 @@ def test_static_cache_is_kept_per_batch_and_reused_within_a_bucket(tiny):
     short = tokenizer.encode("def f", add_special_tokens=False)
     longer = tokenizer.encode(PROMPT, add_special_tokens=False)
     decoder.generate(short, 1, DecodeOptions(10))
-    first = decoder.new_cache(1, 10)
+    first = decoder.kept_cache(1)
     decoder.generate(longer, 1, DecodeOptions(10))
-    assert decoder.new_cache(1, 10) is first  # same bucket: the same cache, so the same compiled graph
+    assert decoder.kept_cache(1) is first  # same bucket: the same cache, so the same compiled graph
     decoder.generate(longer, 2, DecodeOptions(10))
     assert decoder.cache_lengths() == {1: CACHE_BUCKETS[0], 2: CACHE_BUCKETS[0]}
-    bigger = decoder.new_cache(1, CACHE_BUCKETS[0] + 1)
+    decoder.generate(short, 1, DecodeOptions(2), reserve_tokens=CACHE_BUCKETS[0] + 1)
+    bigger = decoder.kept_cache(1)
     assert bigger is not first and decoder.cache_lengths()[1] == CACHE_BUCKETS[1]
     decoder.release()
     assert decoder.cache_lengths() == {}
@@ -274,9 +275,9 @@ def test_compiled_decode_step_is_one_graph_and_gives_the_same_tokens(tiny):
     assert compiled.generate(prompt_ids, 2, DecodeOptions(12)).token_ids == expected
 
 
-def test_a_job_run_inside_another_ones_step_gets_its_own_cache(tiny):
-    # The engine runs an urgent job (an inline completion) inside a background job's step: with static caches
-    # kept per batch size, the inner job must not reuse (and reset) the cache the paused job is using.
+def test_a_session_run_between_another_ones_steps_gets_its_own_cache(tiny):
+    # The engine runs an urgent job (an inline completion) between a background job's steps: with static caches
+    # pooled per batch size, the urgent session must not take (and reset) the cache the paused one holds.
     model, tokenizer = tiny
     decoder = FastDecoder(model, tokenizer, static_cache=True)
     decoder.eos_ids = set()
@@ -284,13 +285,13 @@ def test_a_job_run_inside_another_ones_step_gets_its_own_cache(tiny):
     inner_ids = tokenizer.encode("Complexity: O(n)", add_special_tokens=False)
     outer_alone = decoder.generate(outer_ids, 1, DecodeOptions(16)).token_ids
     inner_alone = decoder.generate(inner_ids, 1, DecodeOptions(8)).token_ids
-    inner_results = []
-
-    def run_inner_once() -> bool:
-        if not inner_results:
-            inner_results.append(decoder.generate(inner_ids, 1, DecodeOptions(8)).token_ids)
-        return False
-
-    outer = decoder.generate(outer_ids, 1, DecodeOptions(16), should_stop=run_inner_once)
+    session = decoder.start(outer_ids, 1, DecodeOptions(16))
+    for _ in range(3):
+        session.step()
+    inner_results = [decoder.generate(inner_ids, 1, DecodeOptions(8)).token_ids]
+    while not session.done:
+        session.step()
+    session.close()
+    outer = session.result()
     assert outer.token_ids == outer_alone
     assert inner_results == [inner_alone]

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
-from pathlib import Path
 
 import pytest
 
-BENCH = Path(__file__).resolve().parent.parent / "bench" / "decode.py"
-
+from devtools.scripts import load_bench
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -17,10 +14,7 @@ pytestmark = pytest.mark.usefixtures("one_torch_thread")
 @pytest.fixture(scope="module")
 def bench():
     """The benchmark script as a module."""
-    spec = importlib.util.spec_from_file_location("bench_decode", BENCH)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_bench("decode")
 
 
 def test_tiny_run_prints_the_whole_record(bench, capsys):

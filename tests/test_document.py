@@ -6,8 +6,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from codegen.document import ParsedDocument
+from codegen.geometry import Position
 from codegen.languages import parser
-from codegen.tasks import Position
 
 
 def reference_edit(text: str, start: Position, end: Position, new_text: str) -> str:

@@ -2,7 +2,7 @@
 
 from codegen.edits import apply_edits, implementation_edit, note_line
 from codegen.tasks import extract_tasks
-from tests.conftest import TWO_SUM_SOURCE
+from devtools.samples import TWO_SUM_SOURCE
 
 METHOD_SOURCE = '''\
 class Solution:

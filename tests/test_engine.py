@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import sys
 import threading
 from dataclasses import replace
 
 import pytest
 import torch
 
-from codegen.backends.base import BackendError, GenerationParams, ModelConfig
+from codegen.backends.base import BackendError, BlockingCalls, GenerationParams, ModelConfig, Step
 from codegen.engine import Cancelled, Engine, Priority
-from tests.tiny_model import build_tiny_model
+from devtools.tiny_model import build_tiny_model
 
 MESSAGES = [{"role": "user", "content": "Implement two_sum(nums, target)."}]
 WAIT = 60
@@ -41,7 +42,7 @@ def params(**changes) -> GenerationParams:
     return replace(GenerationParams(max_new_tokens=24, temperature=1.0, top_p=0.95, n=1, seed=1), **changes)
 
 
-class RecordingBackend:
+class RecordingBackend(BlockingCalls):
     """A Backend double: records call order, can block until released, can raise out-of-memory."""
 
     name = "double"
@@ -54,34 +55,73 @@ class RecordingBackend:
         self.started = threading.Event()
         self.oom_above = oom_above
 
-    def chat(self, messages, params, on_text=None, should_stop=None, on_candidate=None):
-        """Record the call; raise OOM for too many candidates; stream one piece per candidate."""
+    def start_chat(self, messages, params):
+        """Record the call; the session's one step does the rest."""
         self.calls.append(messages[0]["content"])
         self.ns.append(params.n)
         self.started.set()
-        self.release.wait(WAIT)
-        if self.oom_above is not None and params.n > self.oom_above:
-            raise torch.cuda.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
-        replies = []
-        for i in range(params.n):
-            if on_text:
-                on_text(i, f"reply {i}")
-            replies.append(f"reply {i}")
-            if on_candidate and on_candidate(i, replies[-1]):
-                break
-        return replies
+        return OneStepSession(self, params.n)
 
     def warm_up(self, report):
         """Report progress the way the real backend does."""
         report("warming up the decode step for 1 candidate(s)")
 
-    def complete(self, prefix, max_new_tokens, stop=(), should_stop=None, on_text=None):
+    def start_complete(self, prefix, max_new_tokens, stop=()):
         """Record the call and echo."""
         self.calls.append(prefix)
-        return prefix
+        return EchoSession(prefix)
 
     def close(self):
         """Nothing to free."""
+
+
+class OneStepSession:
+    """A chat in one step: waits until released, raises OOM for too many candidates, else streams one piece
+    per candidate and finishes each."""
+
+    def __init__(self, backend: RecordingBackend, n: int) -> None:
+        self.backend, self.n, self.replies, self.done = backend, n, [], False
+
+    def step(self) -> Step:
+        """The whole chat."""
+        self.backend.release.wait(WAIT)
+        if self.backend.oom_above is not None and self.n > self.backend.oom_above:
+            raise torch.cuda.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
+        step = Step()
+        for i in range(self.n):
+            self.replies.append(f"reply {i}")
+            step.pieces.append((i, self.replies[-1]))
+            step.finished.append((i, self.replies[-1]))
+            step.tokens += 1
+        self.done = True
+        return step
+
+    def stop(self, reason="cancelled"):
+        """End now."""
+        self.done = True
+
+    def result(self):
+        """The replies so far."""
+        return self.replies
+
+    def close(self):
+        """Nothing held."""
+
+
+class EchoSession(OneStepSession):
+    """A completion that echoes its prefix in one step."""
+
+    def __init__(self, prefix: str) -> None:
+        self.prefix, self.done = prefix, False
+
+    def step(self) -> Step:
+        """The whole completion."""
+        self.done = True
+        return Step()
+
+    def result(self):
+        """The prefix."""
+        return self.prefix
 
 
 def test_chat_streams_and_returns_n_distinct_candidates(engine):
@@ -261,22 +301,32 @@ def test_load_reports_warm_up_progress_then_ready():
 
 
 class PollingBackend(RecordingBackend):
-    """A Backend double whose chat polls should_stop like a decode loop until released."""
+    """A Backend double whose chat takes a short step at a time, like a decode loop, until released."""
 
-    def chat(self, messages, params, on_text=None, should_stop=None, on_candidate=None):
-        """Poll should_stop every step until released or stopped."""
+    def start_chat(self, messages, params):
+        """Record the call; each step streams a dot until released."""
         self.calls.append(messages[0]["content"])
         self.started.set()
-        while not self.release.is_set():
-            if should_stop():
-                return ["stopped"]
-            on_text(0, ".")
-            threading.Event().wait(0.005)
-        self.calls.append("background done")
-        return ["done"]
+        return PollingSession(self)
 
 
-def test_an_interactive_job_runs_inside_a_long_background_one():
+class PollingSession(OneStepSession):
+    """Steps until the backend is released (then "done") or stopped (then "stopped")."""
+
+    def __init__(self, backend: PollingBackend) -> None:
+        self.backend, self.done, self.replies = backend, False, ["stopped"]
+
+    def step(self) -> Step:
+        """One short step."""
+        if self.backend.release.is_set():
+            self.backend.calls.append("background done")
+            self.replies, self.done = ["done"], True
+            return Step()
+        threading.Event().wait(0.005)
+        return Step(pieces=[(0, ".")], tokens=1)
+
+
+def test_an_interactive_job_runs_between_the_steps_of_a_long_background_one():
     backend = PollingBackend()
     engine = Engine(ModelConfig(), backend_factory=lambda config: backend)
     try:
@@ -291,6 +341,46 @@ def test_an_interactive_job_runs_inside_a_long_background_one():
         assert backend.calls == ["background", "interactive", "background done"]
     finally:
         engine.close()
+
+
+def sessions_on_the_stack() -> int:
+    """How many decode sessions are stepping in this thread's call stack right now."""
+    frame, count = sys._getframe(), 0
+    while frame is not None:
+        if frame.f_code.co_name == "step" and type(frame.f_locals.get("self")).__name__ == "DecodeSession":
+            count += 1
+        frame = frame.f_back
+    return count
+
+
+def test_on_the_tiny_model_a_completion_runs_between_steps_and_never_inside_one(engine):
+    model = engine._backend.model
+    seen: list[tuple[str, int]] = []  # (thread, sessions stepping) at every forward pass
+    hook = model.register_forward_pre_hook(
+        lambda module, args: seen.append((threading.current_thread().name, sessions_on_the_stack()))
+    )
+    try:
+        # Greedy continuation of a repetitive prompt: the tiny model repeats it and never ends by itself.
+        background = engine.complete(
+            "for i, x in enumerate(nums):\n" * 3, 100_000, priority=Priority.BACKGROUND
+        )
+        while background.tokens < 5:
+            assert not background.future.done()
+            threading.Event().wait(0.01)
+        completion = engine.complete("def two_sum(nums", 6)
+        assert completion.future.result(WAIT) is not None
+        assert not background.future.done()  # it was paused between two steps, and resumes
+        paused_at = background.tokens
+        while background.tokens <= paused_at:
+            threading.Event().wait(0.01)
+        background.cancel()
+        with pytest.raises(Cancelled):
+            background.future.result(WAIT)
+    finally:
+        hook.remove()
+    assert completion.started_at > background.started_at and completion.finished_at < background.finished_at
+    assert {thread for thread, _ in seen} == {"vibethinker-engine"}
+    assert max(depth for _, depth in seen) == 1  # no session ever ran inside another's step
 
 
 def test_equal_or_lower_priority_jobs_wait_their_turn():

@@ -16,9 +16,9 @@ import time
 import psutil
 import pytest
 
-from tests.conftest import GOOD_REPLY, TWO_SUM_SOURCE
-from tests.fake_openai import FakeOpenAI
-from tests.rpc_client import ROOT, RawClient, frame
+from devtools.openai_server import FakeOpenAI
+from devtools.rpc_client import ROOT, RawClient, frame
+from devtools.samples import GOOD_REPLY, TWO_SUM_SOURCE
 
 PRODUCT_PACKAGES = ("lsp_server", "codegen", "sandbox")
 

@@ -16,9 +16,9 @@ import pytest
 
 from codegen.backends.base import BackendError, GenerationParams, ModelConfig
 from codegen.backends.openai_backend import OpenAIBackend
-from tests.conftest import GOOD_REPLY, TWO_SUM_SOURCE
-from tests.fake_openai import FakeOpenAI
-from tests.rpc_client import RawClient
+from devtools.openai_server import FakeOpenAI
+from devtools.rpc_client import RawClient
+from devtools.samples import GOOD_REPLY, TWO_SUM_SOURCE
 
 URI = "file:///tmp/vibethinker-faults/two_sum.py"
 TODO_LINE = TWO_SUM_SOURCE.split("\n").index("    # TODO: hash map, O(n)")

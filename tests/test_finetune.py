@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from codegen import record
+from devtools.samples import GOOD_REPLY, TWO_SUM_SOURCE
 from tests.adapter_fixtures import GREEDY, Trained, cli, offline
-from tests.conftest import GOOD_REPLY, TWO_SUM_SOURCE
 
 ROOT = Path(__file__).resolve().parents[1]
 GOOD_CODE = GOOD_REPLY.split("```python\n")[2].split("```")[0]

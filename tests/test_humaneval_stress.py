@@ -5,16 +5,11 @@ subset line gives."""
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
-
 import pytest
 
+from devtools.scripts import load_bench
 from sandbox.isolation import IsolationUnavailable, choose
 from tests.datasets import HUMANEVAL
-
-BENCH = Path(__file__).resolve().parent.parent / "bench" / "humaneval_stress.py"
 
 
 @pytest.fixture(scope="module")
@@ -26,11 +21,7 @@ def bench():
         choose("strong")
     except IsolationUnavailable as exc:
         pytest.skip(str(exc))
-    spec = importlib.util.spec_from_file_location("bench_humaneval_stress", BENCH)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # its dataclasses look their module up
-    spec.loader.exec_module(module)
-    return module
+    return load_bench("humaneval_stress")
 
 
 @pytest.fixture(scope="module")

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from devtools.samples import TWO_SUM_CODE
 from sandbox import Judge, Limits, TestCase, Verdict
 from sandbox import isolation as isolation_module
 from sandbox.compare import tokens_match, values_match
@@ -26,14 +27,7 @@ def judge(tmp_path_factory) -> Judge:
     return Judge(LIMITS, cache_dir=tmp_path_factory.mktemp("cpp-cache"))
 
 
-TWO_SUM = """
-def two_sum(nums, target):
-    seen = {}
-    for i, x in enumerate(nums):
-        if target - x in seen:
-            return [seen[target - x], i]
-        seen[x] = i
-"""
+TWO_SUM = "\n" + TWO_SUM_CODE
 
 
 def test_function_style_accepts_and_shows_a_wrong_example(judge):

@@ -20,12 +20,12 @@ from codegen.models import (
     memory_need,
     recommend,
 )
+from devtools.openai_server import FakeOpenAI
+from devtools.samples import GOOD_REPLY, TWO_SUM_SOURCE
+from devtools.tiny_model import TINY_1_5B_SHAPE, build_tiny_3b_model
 from lsp_server import cli
 from lsp_server.doctor import collect, fit_report
 from lsp_server.settings import parse_settings
-from tests.conftest import GOOD_REPLY, TWO_SUM_SOURCE
-from tests.fake_openai import FakeOpenAI
-from tests.tiny_model import TINY_1_5B_SHAPE, build_tiny_3b_model
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 

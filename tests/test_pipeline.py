@@ -15,9 +15,9 @@ from codegen.edits import apply_edits
 from codegen.engine import Engine
 from codegen.pipeline import solve
 from codegen.tasks import extract_tasks
+from devtools.openai_server import FakeOpenAI
+from devtools.samples import TWO_SUM_CODE, TWO_SUM_SOURCE
 from sandbox import Judge
-from tests.conftest import TWO_SUM_SOURCE
-from tests.fake_openai import FakeOpenAI
 
 SLOW_JUDGE_S = 1.5
 
@@ -30,18 +30,7 @@ def two_sum(nums, target):
 """
 
 LONG_RIGHT = (
-    "<think>"
-    + " ".join(f"step{i}" for i in range(120))
-    + """</think>
-```python
-def two_sum(nums, target):
-    seen = {}
-    for i, x in enumerate(nums):
-        if target - x in seen:
-            return [seen[target - x], i]
-        seen[x] = i
-```
-"""
+    "<think>" + " ".join(f"step{i}" for i in range(120)) + "</think>\n```python\n" + TWO_SUM_CODE + "```\n"
 )
 
 

@@ -1,6 +1,6 @@
 """Bad protocol input never crashes or hangs the server: every request gets a result or a JSON-RPC error.
 
-A raw JSON-RPC writer (tests/rpc_client.py) sends broken JSON, non-object bodies, wrong types, unknown
+A raw JSON-RPC writer (devtools/rpc_client.py) sends broken JSON, non-object bodies, wrong types, unknown
 methods, bad ids, out-of-range and mid-surrogate positions, huge documents and very long lines, and
 hypothesis generates thousands more; after each input the server must still list the TODO code action on a
 valid document.
@@ -14,9 +14,9 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from tests.conftest import GOOD_REPLY, TWO_SUM_SOURCE
-from tests.fake_openai import FakeOpenAI
-from tests.rpc_client import RawClient
+from devtools.openai_server import FakeOpenAI
+from devtools.rpc_client import RawClient
+from devtools.samples import GOOD_REPLY, TWO_SUM_SOURCE
 
 CANARY = "file:///tmp/vibethinker-robust/canary.py"
 FUZZ = "file:///tmp/vibethinker-robust/fuzz.py"

@@ -1,7 +1,7 @@
 """Reply parsing: code from the final answer, not the reasoning; complexity statements."""
 
 from codegen.replies import find_complexity, parse_reply, strip_reasoning
-from tests.conftest import GOOD_REPLY
+from devtools.samples import GOOD_REPLY
 
 
 def test_code_comes_from_the_answer_not_the_reasoning():

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
+from devtools.openai_server import FakeOpenAI
+from devtools.rpc_client import ROOT, RawClient
+from devtools.samples import GOOD_REPLY, TWO_SUM_SOURCE, WRONG_REPLY
 from lsp_server import cli
-from tests.conftest import GOOD_REPLY, TWO_SUM_SOURCE, WRONG_REPLY
-from tests.fake_openai import FakeOpenAI
-from tests.rpc_client import ROOT, RawClient
 
 URI = "file:///tmp/vibethinker-lost-text/two_sum.py"
 HEADER = "# header\n\n"

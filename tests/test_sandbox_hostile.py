@@ -145,12 +145,20 @@ def job_root(monkeypatch):
 
 def leftover_processes(mark: str) -> list[str]:
     """Processes that descend from this test process or run from this test's job folders."""
-    found = [f"{p.pid} (descendant)" for p in psutil.Process().children(recursive=True)]
+    found = [f"{p.pid} (descendant: {_cmdline(p)[:80]})" for p in psutil.Process().children(recursive=True)]
     for proc in psutil.process_iter(["pid", "cmdline"]):
         text = " ".join(proc.info["cmdline"] or [])
         if mark in text:
             found.append(f"{proc.info['pid']} {text[:80]}")
     return found
+
+
+def _cmdline(proc: psutil.Process) -> str:
+    """A process's command line, or why it cannot be read."""
+    try:
+        return " ".join(proc.cmdline())
+    except psutil.Error as exc:
+        return type(exc).__name__
 
 
 def judge_answers(judge: Judge) -> bool:

@@ -57,7 +57,7 @@ def test_a_problems_own_limits_win():
     from dataclasses import replace
 
     from codegen.tasks import extract_tasks
-    from tests.conftest import TWO_SUM_SOURCE
+    from devtools.samples import TWO_SUM_SOURCE
 
     task = extract_tasks(TWO_SUM_SOURCE, "python")[0]
     settings, _ = parse_settings({"judge": {"timeLimit": 3, "memoryLimit": 512}})

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from codegen.statement import StatementError, problem_text, read_problem, statement_limits, wrap_statement
-from tests.conftest import TWO_SUM_SOURCE
+from devtools.samples import TWO_SUM_SOURCE
 
 CODEFORCES = """A. Watermelon
 time limit per test: 1 second

@@ -14,12 +14,12 @@ from pathlib import Path
 
 import pytest
 
+from devtools.openai_server import FakeOpenAI
 from lsp_server.cli import main
 from sandbox import Judge, Limits, TestCase, Verdict
 from sandbox.compare import tokens_match
 from sandbox.isolation import IsolationUnavailable, Mount, choose, interpreter_prefixes, strong_command
 from sandbox.stress import Program, outputs_on, stress_stdin
-from tests.fake_openai import FakeOpenAI
 
 SET = Path(__file__).resolve().parent / "stress_set"
 SANDBOX = Path(__file__).resolve().parent.parent / "sandbox"

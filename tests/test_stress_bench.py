@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
-from pathlib import Path
 
 import pytest
 
+from devtools.scripts import load_bench
 from sandbox.isolation import IsolationUnavailable, choose
-
-BENCH = Path(__file__).resolve().parent.parent / "bench" / "stress.py"
 
 
 @pytest.fixture(scope="module")
@@ -20,10 +17,7 @@ def bench():
         choose("strong")
     except IsolationUnavailable as exc:
         pytest.skip(str(exc))
-    spec = importlib.util.spec_from_file_location("bench_stress", BENCH)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_bench("stress")
 
 
 def test_quick_run_prints_the_whole_record(bench, capsys, tmp_path, monkeypatch):

@@ -15,7 +15,7 @@ import re
 import shutil
 from pathlib import Path
 
-from tests.fake_openai import FakeOpenAI
+from devtools.openai_server import FakeOpenAI
 
 STRESS_SET = Path(__file__).resolve().parent / "stress_set"
 FENCES = {".py": "python", ".cpp": "cpp"}

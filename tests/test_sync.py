@@ -19,11 +19,11 @@ from hypothesis import strategies as st
 from lsprotocol import types
 
 from codegen.document import ParsedDocument
-from codegen.tasks import Position
+from codegen.geometry import Position
+from devtools.openai_server import FakeOpenAI
+from devtools.rpc_client import RawClient
+from devtools.samples import TWO_SUM_SOURCE
 from lsp_server.documents import Documents
-from tests.conftest import TWO_SUM_SOURCE
-from tests.fake_openai import FakeOpenAI
-from tests.rpc_client import RawClient
 
 URI = "file:///tmp/vibethinker-sync/doc.py"
 # Pieces a text is made of: \r\n is one piece so no lone \r appears (LSP clients never produce one here).

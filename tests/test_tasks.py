@@ -10,14 +10,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from codegen.examples import Example
+from codegen.geometry import Position, Range
 from codegen.languages import SUPPORTED, grammar, language_for, parser
-from codegen.tasks import (
-    Position,
-    Range,
-    extract_tasks,
-    file_tasks,
-    function_at,
-)
+from codegen.tasks import extract_tasks, file_tasks, function_at
 
 PY_LEETCODE = '''import sys
 from typing import List
@@ -57,10 +52,10 @@ def test_python_leetcode_method_task():
         Example("two_sum(nums=[3,2,4], target=6)", "[1,2]", "leetcode"),
     )
     assert task.docstring.startswith("Return the indices")
-    assert task.indent == "    "
-    assert task.function_range == Range(Position(5, 4), Position(18, 12))
+    assert task.definition.indent == "    "
+    assert task.replace_range == Range(Position(5, 4), Position(18, 12))
     assert task.source.startswith("def two_sum") and task.source.endswith("pass")
-    assert task.body.startswith('"""Return') and task.body.endswith("pass")
+    assert task.definition.body.startswith('"""Return') and task.definition.body.endswith("pass")
     assert task.to_json()["examples"][0] == {
         "input": "two_sum(nums=[2,7,11,15], target=9)",
         "output": "[0,1]",
@@ -72,8 +67,8 @@ def test_python_marker_above_function_is_replaced_with_it():
     text = "import functools\n\n# FIXME: memoize this\n@functools.cache\ndef fib(n):\n    return fib(n - 1)\n"
     (task,) = extract_tasks(text, "python")
     assert (task.kind, task.function, task.line) == ("fixme", "fib", 3)
-    assert task.function_range == Range(Position(2, 0), Position(5, 21))
-    assert task.definition_range == Range(Position(3, 0), Position(5, 21))
+    assert task.replace_range == Range(Position(2, 0), Position(5, 21))
+    assert task.definition.range == Range(Position(3, 0), Position(5, 21))
     assert task.marker_range == Range(Position(2, 0), Position(2, 21))
 
 
@@ -151,10 +146,10 @@ def test_cpp_stdin_program_from_comment_samples():
     assert task.examples == (Example("3\n1 2 3\n", "6\n", "sample"), Example("1\n5\n", "5\n", "sample"))
     assert task.imports == ("#include <bits/stdc++.h>", "using namespace std;")
     lines = CPP_STDIN.split("\n")
-    assert task.function_range == Range(Position(21, 0), Position(25, 1))
+    assert task.replace_range == Range(Position(21, 0), Position(25, 1))
     assert task.program_range == Range(Position(14, 0), Position(len(lines) - 1, 0))
     assert task.source == CPP_STDIN
-    assert task.definition_range == Range(Position(21, 0), Position(25, 1))
+    assert task.definition.range == Range(Position(21, 0), Position(25, 1))
 
 
 def test_cpp_if0_else_branch_is_live():
@@ -205,7 +200,7 @@ def test_cpp_leetcode_class_and_asserts():
     )
     assert first.examples == (Example("twoSum(nums=[2,7,11,15], target=9)", "[0,1]", "leetcode"),)
     assert first.signature == "vector<int> twoSum(vector<int>& nums, int target)"
-    assert first.function_range == Range(Position(10, 4), Position(13, 5))
+    assert first.replace_range == Range(Position(10, 4), Position(13, 5))
     assert (second.kind, second.function, second.text) == ("fixme", "absolute", "handle negatives")
     assert [(e.input, e.output) for e in second.examples] == [("absolute(-3)", "3"), ("absolute(4)", "4")]
 
@@ -240,7 +235,7 @@ def test_python_module_level_marker_in_program():
     text = "n = int(input())\n# TODO: print the n-th prime\n"
     (task,) = extract_tasks(text, "python")
     assert (task.style, task.function, task.line) == ("stdin", None, 2)
-    assert task.function_range == Range(Position(0, 0), Position(2, 0))
+    assert task.replace_range == Range(Position(0, 0), Position(2, 0))
 
 
 def test_python_main_block_marker_is_a_program_task():

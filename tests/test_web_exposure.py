@@ -16,7 +16,7 @@ import urllib.request
 
 import pytest
 
-from tests.rpc_client import ROOT
+from devtools.rpc_client import ROOT
 from tests.test_exposure import free_port, listening_addresses, non_loopback_ip
 
 DEAD_MODEL = "http://127.0.0.1:9/v1"  # never contacted: no problem is solved here

@@ -1,19 +1,97 @@
-"""The interface every backend implements, its configuration, and the factory."""
+"""The interface every backend implements, its configuration, and the factory.
+
+A backend starts a generation as a `Session` that its caller advances one `step()` at a time and reads: the
+new text, the tokens and the finished candidates of each step come back in a `Step`, never through callbacks
+from inside the decode loop. `drive` runs a session to its end for callers that want callbacks (between steps,
+on the caller's own thread).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 DEFAULT_MODEL = "WeiboAI/VibeThinker-1.5B"
+THINK_END = "</think>"
+THINK_CLOSE = "\n</think>\n\n"  # forced when the thinking budget is spent without the model closing it
 
-# on_text(candidate_index, new_text): streaming callback, called once per generated token (text may be "").
+# on_text(candidate_index, new_text): streamed text of one candidate (text may be "" in a decoder's own stream).
 OnText = Callable[[int, str], None]
-# should_stop(): polled every decoding step.
+# should_stop(): asked between steps.
 ShouldStop = Callable[[], bool]
-# on_candidate(candidate_index, full_reply): called as each candidate finishes; True ends the others early.
+# on_candidate(candidate_index, full_reply): told as each candidate finishes; True ends the others early.
 OnCandidate = Callable[[int, str], bool]
+
+
+@dataclass
+class Step:
+    """What one step of a session produced: read by its caller between steps."""
+
+    # (candidate, new text): "" when a token completed no character yet
+    pieces: list[tuple[int, str]] = field(default_factory=list)
+    tokens: int = 0  # tokens generated in this step, over all candidates
+    # (candidate, its full reply) for each candidate that ended in this step, in the order they ended
+    finished: list[tuple[int, str]] = field(default_factory=list)
+
+    def extend(self, other: Step) -> None:
+        """Add another step's output to this one (a step that ran several model calls)."""
+        self.pieces += other.pieces
+        self.tokens += other.tokens
+        self.finished += other.finished
+
+
+class Session(Protocol):
+    """One generation, advanced a step at a time by one caller; nothing in it calls back into other layers."""
+
+    @property
+    def done(self) -> bool:
+        """Whether every candidate has ended (or `stop` was called)."""
+        ...
+
+    def step(self) -> Step:
+        """Run one decoding step (a forward pass, or whatever a remote server sent meanwhile)."""
+        ...
+
+    def stop(self, reason: str = "cancelled") -> None:
+        """End now; the text so far stays the result."""
+        ...
+
+    def result(self):
+        """The replies (a chat: list[str]) or the continuation (a completion: str)."""
+        ...
+
+    def close(self) -> None:
+        """Free what the session holds (a KV cache back to its pool, a connection)."""
+        ...
+
+
+def drive(
+    session: Session,
+    on_text: OnText | None = None,
+    should_stop: ShouldStop | None = None,
+    on_candidate: OnCandidate | None = None,
+):
+    """Run a session to its end on this thread, calling back between steps; return its result.
+
+    `on_text` hears each piece (empty ones included), `on_candidate` each finished candidate until one is
+    accepted (True), which stops the session with reason winner_found; `should_stop` is asked before each step.
+    """
+    try:
+        while not session.done:
+            if should_stop is not None and should_stop():
+                session.stop("cancelled")
+                break
+            step = session.step()
+            if on_text is not None:
+                for index, text in step.pieces:
+                    on_text(index, text)
+            accepted = on_candidate is not None and any(on_candidate(i, text) for i, text in step.finished)
+            if accepted:
+                session.stop("winner_found")
+        return session.result()
+    finally:
+        session.close()
 
 
 class BackendError(Exception):
@@ -62,9 +140,31 @@ class GenerationParams:
 
 
 class Backend(Protocol):
-    """A model that answers chats and continues code."""
+    """A model that answers chats and continues code, one session at a time per caller."""
 
     name: str
+
+    def start_chat(self, messages: list[dict[str, str]], params: GenerationParams) -> Session:
+        """Start `params.n` assistant replies; the session's result is the list of replies.
+
+        Fewer than `params.n` come back when memory only holds fewer, or when the session was stopped early
+        (then the unfinished replies are returned as far as they got).
+        """
+        ...
+
+    def start_complete(self, prefix: str, max_new_tokens: int, stop: tuple[str, ...] = ()) -> Session:
+        """Start a greedy plain continuation of the text (no chat template), candidate 0; its result is the
+        text, cut before the first stop string."""
+        ...
+
+    def close(self) -> None:
+        """Free the model's memory and connections."""
+        ...
+
+
+class BlockingCalls:
+    """The blocking calls a backend offers on top of its sessions, for callers that own their thread (tests,
+    scripts, a concurrent request next to the engine's job): callbacks run between steps, on that thread."""
 
     def chat(
         self,
@@ -74,12 +174,8 @@ class Backend(Protocol):
         should_stop: ShouldStop | None = None,
         on_candidate: OnCandidate | None = None,
     ) -> list[str]:
-        """Return up to `params.n` assistant replies, streaming text as it comes.
-
-        Fewer than `params.n` come back when memory only holds fewer, or when `on_candidate` accepted one early
-        (then the unfinished replies are returned as far as they got).
-        """
-        ...
+        """Run `start_chat` to its end; see `drive`."""
+        return drive(self.start_chat(messages, params), on_text, should_stop, on_candidate)
 
     def complete(
         self,
@@ -89,12 +185,8 @@ class Backend(Protocol):
         should_stop: ShouldStop | None = None,
         on_text: OnText | None = None,
     ) -> str:
-        """Return a greedy plain continuation of the text (no chat template), streaming it as candidate 0."""
-        ...
-
-    def close(self) -> None:
-        """Free the model's memory and connections."""
-        ...
+        """Run `start_complete` to its end; see `drive`."""
+        return drive(self.start_complete(prefix, max_new_tokens, stop), on_text, should_stop)
 
 
 def is_out_of_memory(exc: BaseException) -> bool:

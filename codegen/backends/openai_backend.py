@@ -10,12 +10,12 @@ import threading
 
 import httpx
 
-from codegen.backends.base import BackendError, GenerationParams, ModelConfig, OnCandidate, OnText, ShouldStop
+from codegen.backends.base import BackendError, BlockingCalls, GenerationParams, ModelConfig, Step
 
-STOP_POLL_S = 0.05  # how often a stop request is checked while the server is silent
+STOP_POLL_S = 0.05  # longest a step waits for the server before returning empty-handed (so stops are heard)
 
 
-class OpenAIBackend:
+class OpenAIBackend(BlockingCalls):
     """Chat completions and plain completions from a remote server, streamed."""
 
     def __init__(self, config: ModelConfig) -> None:
@@ -42,15 +42,8 @@ class OpenAIBackend:
             "(vLLM: `--enable-lora --lora-modules NAME=PATH`)."
         )
 
-    def chat(
-        self,
-        messages: list[dict[str, str]],
-        params: GenerationParams,
-        on_text: OnText | None = None,
-        should_stop: ShouldStop | None = None,
-        on_candidate: OnCandidate | None = None,
-    ) -> list[str]:
-        """Ask for `params.n` replies in one streamed request; a True from `on_candidate` closes the stream.
+    def start_chat(self, messages: list[dict[str, str]], params: GenerationParams) -> StreamSession:
+        """Ask for `params.n` replies in one streamed request; stopping the session closes the stream.
 
         The thinking budget is not enforced here (the server decides); prompt lookup is the server's business.
         """
@@ -67,41 +60,10 @@ class OpenAIBackend:
             body["seed"] = params.seed
         if params.top_k > 0:
             body["top_k"] = params.top_k  # vLLM, SGLang and llama.cpp read it; sent only when set
-        replies = [""] * params.n
-        finished: set[int] = set()
-        for chunk in self._stream("/chat/completions", body, should_stop):
-            if self._take_chat_chunk(chunk, replies, finished, on_text, on_candidate):
-                break
-        return replies
+        return StreamSession(self, "/chat/completions", body, params.n)
 
-    def _take_chat_chunk(self, chunk: dict, replies, finished, on_text, on_candidate) -> bool:
-        """Add one streamed chunk to the replies; True when on_candidate accepted a finished reply."""
-        for choice in chunk.get("choices") or []:
-            if not isinstance(choice, dict):
-                continue
-            index = _int(choice.get("index", 0))
-            if index is None or not 0 <= index < len(replies) or index in finished:
-                continue
-            delta = (choice.get("delta") or {}).get("content") or ""
-            if isinstance(delta, str) and delta:
-                replies[index] += delta
-                if on_text:
-                    on_text(index, delta)
-            if choice.get("finish_reason"):
-                finished.add(index)
-                if on_candidate and on_candidate(index, replies[index]):
-                    return True
-        return False
-
-    def complete(
-        self,
-        prefix: str,
-        max_new_tokens: int,
-        stop: tuple[str, ...] = (),
-        should_stop: ShouldStop | None = None,
-        on_text: OnText | None = None,
-    ) -> str:
-        """Plain text continuation through `/completions`."""
+    def start_complete(self, prefix: str, max_new_tokens: int, stop: tuple[str, ...] = ()) -> StreamSession:
+        """Plain text continuation through `/completions`; the result is the text of candidate 0."""
         body = {
             "model": self.served_model,
             "prompt": prefix,
@@ -111,49 +73,7 @@ class OpenAIBackend:
         }
         if stop:
             body["stop"] = list(stop)[:4]
-        text = ""
-        for chunk in self._stream("/completions", body, should_stop):
-            for choice in chunk.get("choices") or []:
-                if isinstance(choice, dict) and isinstance(choice.get("text"), str) and choice["text"]:
-                    text += choice["text"]
-                    if on_text:
-                        on_text(0, choice["text"])
-        return text
-
-    def _stream(self, path: str, body: dict, should_stop: ShouldStop | None):
-        """Yield the JSON chunks of a server-sent-events response; stop early when asked.
-
-        A reader thread does the HTTP, so that a stop request is noticed even while the server is silent; on stop
-        the connection is shut down, which frees the server and the reader.
-        """
-        events: queue.Queue = queue.Queue()
-        stop = threading.Event()
-        sockets: list[socket.socket] = []
-        reader = threading.Thread(
-            target=self._read_events,
-            args=(path, body, events, stop, sockets),
-            name="openai-stream",
-            daemon=True,
-        )
-        reader.start()
-        try:
-            while True:
-                try:
-                    kind, value = events.get(timeout=STOP_POLL_S)
-                except queue.Empty:
-                    if should_stop and should_stop():
-                        return
-                    continue
-                if kind == "error":
-                    raise value
-                if kind == "end" or (should_stop and should_stop()):
-                    return
-                yield value
-        finally:
-            stop.set()
-            for sock in sockets:
-                with contextlib.suppress(OSError):
-                    sock.shutdown(socket.SHUT_RDWR)
+        return StreamSession(self, "/completions", body, 1, completion=True)
 
     def _read_events(
         self, path: str, body: dict, events: queue.Queue, stop: threading.Event, sockets
@@ -232,6 +152,85 @@ class OpenAIBackend:
 
     def close(self) -> None:
         """Nothing to free: each request has its own connection, closed when it ends."""
+
+
+class StreamSession:
+    """One streamed request as a session: a reader thread does the HTTP and queues the server's events; each
+    `step()` takes the next one (a chunk of text, maybe a finished candidate), so the caller can stop between
+    any two. Stopping shuts the connection down, which frees the server and the reader."""
+
+    def __init__(
+        self, backend: OpenAIBackend, path: str, body: dict, n: int, completion: bool = False
+    ) -> None:
+        """Send the request on a reader thread at once."""
+        self.replies = [""] * n
+        self.completion = completion
+        self._finished: set[int] = set()
+        self._events: queue.Queue = queue.Queue()
+        self._stop = threading.Event()
+        self._sockets: list[socket.socket] = []
+        self._ended = False
+        self._reader = threading.Thread(
+            target=backend._read_events,
+            args=(path, body, self._events, self._stop, self._sockets),
+            name="openai-stream",
+            daemon=True,
+        )
+        self._reader.start()
+
+    @property
+    def done(self) -> bool:
+        """Whether the stream ended (or was stopped)."""
+        return self._ended
+
+    def step(self) -> Step:
+        """Take the next event from the server (waiting at most STOP_POLL_S); raise the reader's BackendError."""
+        step = Step()
+        try:
+            kind, value = self._events.get(timeout=STOP_POLL_S)
+        except queue.Empty:
+            return step
+        if kind == "error":
+            self.stop()
+            raise value
+        if kind == "end":
+            self.stop()
+        else:
+            self._take(value, step)
+        return step
+
+    def _take(self, chunk: dict, step: Step) -> None:
+        """Add one streamed chunk to the replies and the step."""
+        for choice in chunk.get("choices") or []:
+            if not isinstance(choice, dict):
+                continue
+            index = _int(choice.get("index", 0))
+            if index is None or not 0 <= index < len(self.replies) or index in self._finished:
+                continue
+            delta = choice.get("text") if self.completion else (choice.get("delta") or {}).get("content")
+            if isinstance(delta, str) and delta:
+                self.replies[index] += delta
+                step.pieces.append((index, delta))
+                step.tokens += 1
+            if choice.get("finish_reason") and not self.completion:
+                self._finished.add(index)
+                step.finished.append((index, self.replies[index]))
+
+    def stop(self, reason: str = "cancelled") -> None:
+        """Hang up: the reader stops and the server's connection is shut down."""
+        self._ended = True
+        self._stop.set()
+        for sock in self._sockets:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+
+    def result(self):
+        """The replies (chat) or the text (completion)."""
+        return self.replies[0] if self.completion else self.replies
+
+    def close(self) -> None:
+        """Hang up if the stream still runs."""
+        self.stop()
 
 
 def parse_event(url: str, data: str) -> dict:

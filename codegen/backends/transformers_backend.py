@@ -1,7 +1,9 @@
 """The in-process backend: a Hugging Face causal LM through PyTorch + transformers.
 
 Decoding goes through `codegen.backends.decode.FastDecoder` (static cache + CUDA graphs on CUDA, an eager loop
-with a dynamic cache on CPU); on MPS, or when `ModelConfig.decoder == "generate"`, through `model.generate`.
+with a dynamic cache on CPU); on MPS, or when `ModelConfig.decoder == "generate"`, through `model.generate`
+(`PlainSession`). Both are sessions the engine steps, and both end rows, stream text and spend the thinking
+budget through the same `decode.advance_rows`.
 """
 
 from __future__ import annotations
@@ -9,20 +11,20 @@ from __future__ import annotations
 import gc
 import importlib.util
 import os
+import queue
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
 from codegen.backends.base import (
     BackendError,
+    BlockingCalls,
     GenerationParams,
     ModelConfig,
-    OnCandidate,
-    OnText,
-    ShouldStop,
+    Step,
     is_out_of_memory,
 )
 
-THINK_CLOSE = "\n</think>\n\n"
 GIB = 1024**3
 # Fraction of free GPU memory the weights or the KV cache may plan to use (the rest: activations, logits).
 MEMORY_MARGIN = 0.85
@@ -198,7 +200,7 @@ def load_model(config: ModelConfig):
     return tokenizer, model, device
 
 
-class TransformersBackend:
+class TransformersBackend(BlockingCalls):
     """Runs the model in this process; one generation at a time (the engine serialises calls)."""
 
     def __init__(self, config: ModelConfig) -> None:
@@ -268,21 +270,12 @@ class TransformersBackend:
                 self.model, self.tokenizer, static_cache=self.decoder.static_cache, compile_step=False
             )
 
-    def chat(
-        self,
-        messages: list[dict[str, str]],
-        params: GenerationParams,
-        on_text: OnText | None = None,
-        should_stop: ShouldStop | None = None,
-        on_candidate: OnCandidate | None = None,
-    ) -> list[str]:
+    def start_chat(self, messages: list[dict[str, str]], params: GenerationParams) -> Replies:
         """Sample up to `params.n` replies in one batch; reasoning past the thinking budget is closed."""
-        prompt = self.tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
-        prompt_ids = self.tokenizer.encode(prompt, add_special_tokens=False)
-        if not self.use_fast:
-            return self._chat_plain(prompt, params, on_text, should_stop, on_candidate)
         from codegen.backends.decode import DecodeOptions
 
+        prompt = self.tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+        prompt_ids = self.tokenizer.encode(prompt, add_special_tokens=False)
         options = DecodeOptions(
             max_new_tokens=params.max_new_tokens,
             temperature=params.temperature,
@@ -292,41 +285,22 @@ class TransformersBackend:
             seed=params.seed,
             top_k=params.top_k,
         )
+        if not self.use_fast:
+            return Replies(self, PlainSession(self, prompt, params.n, options), lambda texts: texts)
         n = self._candidates_for(params.n, len(prompt_ids) + params.max_new_tokens + 1)
-        result = self._decode(prompt_ids, n, options, on_text, should_stop, on_candidate)
-        return result.texts
+        return Replies(self, self.decoder.start(prompt_ids, n, options), lambda texts: texts)
 
-    def complete(
-        self,
-        prefix: str,
-        max_new_tokens: int,
-        stop: tuple[str, ...] = (),
-        should_stop: ShouldStop | None = None,
-        on_text: OnText | None = None,
-    ) -> str:
+    def start_complete(self, prefix: str, max_new_tokens: int, stop: tuple[str, ...] = ()) -> Replies:
         """Greedy continuation of raw text, streamed; cut at the first stop string."""
+        from codegen.backends.decode import DecodeOptions
+
+        options = DecodeOptions(max_new_tokens=max_new_tokens, stop=stop)
         if self.use_fast:
-            from codegen.backends.decode import DecodeOptions
-
             prompt_ids = self.tokenizer.encode(prefix, add_special_tokens=False)
-            options = DecodeOptions(max_new_tokens=max_new_tokens, stop=stop)
-            text = self._decode(prompt_ids, 1, options, on_text, should_stop, None).texts[0]
+            session = self.decoder.start(prompt_ids, 1, options)
         else:
-            params = GenerationParams(max_new_tokens=max_new_tokens, temperature=0.0, n=1)
-            text = self._generate_plain([prefix], max_new_tokens, params, on_text, should_stop, stop=stop)[0]
-        return cut_at_stop(text, stop)
-
-    def _decode(self, prompt_ids, n, options, on_text, should_stop, on_candidate):
-        """Run the fast decoder; on out-of-memory drop its caches before passing the error on."""
-        try:
-            return self.decoder.generate(prompt_ids, n, options, on_text, on_candidate, should_stop)
-        except Exception as exc:
-            if is_out_of_memory(exc):
-                self.decoder.release()
-            raise
-        finally:
-            if not self.decoder.static_cache:
-                gc.collect()
+            session = PlainSession(self, prefix, 1, options)
+        return Replies(self, session, lambda texts: cut_at_stop(texts[0], stop))
 
     def _candidates_for(self, n: int, tokens: int) -> int:
         """On CUDA, the number of candidates whose KV caches fit in free memory; elsewhere `n`."""
@@ -352,81 +326,6 @@ class TransformersBackend:
             )
         return fit
 
-    # --- the plain `model.generate` path (MPS, or decoder = "generate") ------------------------------------
-
-    def _chat_plain(self, prompt, params, on_text, should_stop, on_candidate) -> list[str]:
-        """Sample with `model.generate`; past the thinking budget, close the reasoning and continue."""
-        budget = params.max_new_tokens
-        if params.thinking_budget:
-            budget = min(params.thinking_budget, params.max_new_tokens)
-        texts = self._generate_plain([prompt] * params.n, budget, params, on_text, should_stop)
-        out = []
-        for i, text in enumerate(texts):
-            rest = params.max_new_tokens - budget
-            if "</think>" not in text and rest > 0 and not self._finished(text) and not _stopped(should_stop):
-                if on_text:
-                    on_text(i, THINK_CLOSE)
-                more = self._generate_plain([prompt + text + THINK_CLOSE], rest, params, None, should_stop)[0]
-                if on_text and more:
-                    on_text(i, more)
-                text = text + THINK_CLOSE + more
-            out.append(text.replace(self.tokenizer.eos_token or "\0", ""))
-        if on_candidate:
-            for i, text in enumerate(out):
-                if on_candidate(i, text):
-                    break
-        return out
-
-    def _finished(self, text: str) -> bool:
-        """Whether a sequence ended by itself (end-of-sequence) rather than by running out of budget."""
-        return bool(self.tokenizer.eos_token) and text.endswith(self.tokenizer.eos_token)
-
-    def _generate_plain(self, prompts, max_new_tokens, params, on_text, should_stop, stop=()) -> list[str]:
-        """Run `model.generate` with sampling settings, a stop check every step and per-step streaming."""
-        import torch
-        from transformers import StoppingCriteria, StoppingCriteriaList
-
-        tokenizer = self.tokenizer
-        enc = tokenizer(prompts, return_tensors="pt", padding=True, add_special_tokens=False).to(self.device)
-        prompt_len = enc["input_ids"].shape[1]
-        emitted = [0] * len(prompts)
-
-        class _Step(StoppingCriteria):
-            """Streams the new text of each row and stops on cancel or when every row has a stop string."""
-
-            def __call__(self, input_ids, scores, **kwargs):
-                """Called by generate after every step."""
-                new = input_ids[:, prompt_len:]
-                if on_text is not None:
-                    for i in range(new.shape[0]):
-                        # A character split across tokens decodes as U+FFFD until its last byte comes:
-                        # hold such a tail back so the stream never shows a character the reply lacks.
-                        text = tokenizer.decode(new[i], skip_special_tokens=False).rstrip("\ufffd")
-                        on_text(i, text[emitted[i] :])
-                        emitted[i] = max(emitted[i], len(text))
-                done = _stopped(should_stop)
-                if not done and stop:
-                    texts = tokenizer.batch_decode(new, skip_special_tokens=True)
-                    done = all(any(s in t for s in stop) for t in texts)
-                return torch.full((input_ids.shape[0],), done, dtype=torch.bool, device=input_ids.device)
-
-        sample = params.temperature > 0
-        kwargs = dict(
-            max_new_tokens=max_new_tokens,
-            do_sample=sample,
-            pad_token_id=tokenizer.pad_token_id,
-            stopping_criteria=StoppingCriteriaList([_Step()]),
-        )
-        if sample:
-            kwargs.update(temperature=params.temperature, top_p=params.top_p, top_k=params.top_k)  # 0: off
-        if params.prompt_lookup_num_tokens and len(prompts) == 1:
-            kwargs.update(prompt_lookup_num_tokens=params.prompt_lookup_num_tokens)
-        if params.seed is not None:
-            torch.manual_seed(params.seed)
-        with torch.no_grad():
-            out = self.model.generate(**enc, **kwargs)
-        return tokenizer.batch_decode(out[:, prompt_len:], skip_special_tokens=False)
-
     def close(self) -> None:
         """Drop the model and free accelerator memory."""
         import torch
@@ -447,6 +346,175 @@ def cut_at_stop(text: str, stop: tuple[str, ...]) -> str:
     return text[: min(cuts)] if cuts else text
 
 
-def _stopped(should_stop: ShouldStop | None) -> bool:
-    """Whether the caller asked to stop."""
-    return bool(should_stop and should_stop())
+class Replies:
+    """A decoding session as the engine sees it: its result is the replies (or the cut continuation), its
+    caches are dropped after out-of-memory, and memory is collected when it closes (off CUDA)."""
+
+    def __init__(self, backend: TransformersBackend, session, convert: Callable[[list[str]], object]) -> None:
+        """Wrap a `DecodeSession` or a `PlainSession`; `convert` turns the texts into the result."""
+        self.backend = backend
+        self.session = session
+        self.convert = convert
+
+    @property
+    def done(self) -> bool:
+        """Whether the session ended."""
+        return self.session.done
+
+    def step(self) -> Step:
+        """One step of the session; after out-of-memory, drop the decoder's caches before passing it on."""
+        try:
+            return self.session.step()
+        except Exception as exc:
+            if is_out_of_memory(exc):
+                self.session.close()
+                self.backend.decoder.release()
+            raise
+
+    def stop(self, reason: str = "cancelled") -> None:
+        """End the session early."""
+        self.session.stop(reason)
+
+    def result(self):
+        """The converted texts."""
+        return self.convert([row.stream.text for row in self.session.rows])
+
+    def close(self) -> None:
+        """Close the session; off CUDA, collect the dynamic cache's memory."""
+        self.session.close()
+        decoder = self.backend.decoder
+        if decoder is not None and not decoder.static_cache:
+            gc.collect()
+
+
+class PlainSession:
+    """`model.generate` (MPS, or `model.decoder` generate) as a session: generate runs on its own thread in
+    lock-step with `step()`. After each token its stopping criterion takes the new tokens through
+    `decode.advance_rows`, hands the step over and waits for the next `step()`; a logits processor applies the
+    forced tokens. The model never runs while the caller does something else (another session, between steps).
+    Candidates are offered together at the end, in order (generate runs the batch to its end)."""
+
+    def __init__(self, backend: TransformersBackend, prompt: str, n: int, options) -> None:
+        """Prepare the batch; generate starts on the first step."""
+        from codegen.backends.decode import Row, TextStream
+
+        self.backend = backend
+        self.prompt = prompt
+        self.options = options
+        self.rows = [Row(TextStream(backend.tokenizer)) for _ in range(n)]
+        self.rules = backend.decoder.rules
+        self._handoff: queue.Queue = queue.Queue()
+        self._go = threading.Semaphore(0)
+        self._thread: threading.Thread | None = None
+        self._stopped = False
+        self._generated = 0
+        self._offered = False
+
+    @property
+    def done(self) -> bool:
+        """Whether every row ended (or the session was stopped)."""
+        return self._stopped or all(row.reason for row in self.rows)
+
+    def step(self) -> Step:
+        """Let generate make one more token, and return what it settled."""
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._generate, name="vibethinker-generate", daemon=True)
+            self._thread.start()
+        self._go.release()
+        item = self._handoff.get()
+        if isinstance(item, BaseException):
+            self._stopped = True
+            raise item
+        if item is None:  # generate ended by itself
+            for row in self.rows:
+                row.reason = row.reason or "eos"
+            item = Step()
+        if self.done and not self._offered:
+            self._offered = True
+            item.finished = [(i, row.stream.text) for i, row in enumerate(self.rows)]
+        return item
+
+    def stop(self, reason: str = "cancelled") -> None:
+        """End the rows still running; generate stops at its next criterion check."""
+        self._stopped = True
+        for row in self.rows:
+            if not row.reason:
+                row.reason = reason
+                row.stream.flush()
+        self._go.release()
+
+    def close(self) -> None:
+        """Stop generate if it still runs."""
+        if not self.done:
+            self.stop()
+
+    def _generate(self) -> None:
+        """The generate thread: wait for the first step, run generate, report its end or its error."""
+        self._go.acquire()
+        try:
+            self._run_generate()
+            self._handoff.put(None)
+        except BaseException as exc:  # noqa: BLE001 - the caller's step raises it
+            self._handoff.put(exc)
+
+    def _run_generate(self) -> None:
+        """Run `model.generate` with sampling settings, the step hand-off and the forced tokens."""
+        import torch
+        from transformers import LogitsProcessor, LogitsProcessorList, StoppingCriteria, StoppingCriteriaList
+
+        from codegen.backends.decode import advance_rows
+
+        backend, session, options = self.backend, self, self.options
+        tokenizer = backend.tokenizer
+        enc = tokenizer([self.prompt] * len(self.rows), return_tensors="pt", add_special_tokens=False)
+        enc = enc.to(backend.device)
+        prompt_len = enc["input_ids"].shape[1]
+
+        class HandOff(StoppingCriteria):
+            """After each token: advance the rows, hand the step over, wait for the next step() call."""
+
+            def __call__(self, input_ids, scores, **kwargs):
+                """Called by generate after every step (several tokens at once with prompt lookup)."""
+                new = input_ids[:, prompt_len + session._generated :].tolist()
+                step = Step()
+                for column in zip(*new, strict=True):
+                    session._generated += 1
+                    step.extend(
+                        advance_rows(session.rows, column, session._generated, options, session.rules)
+                    )
+                if not session.done:
+                    session._handoff.put(step)
+                    session._go.acquire()
+                else:
+                    session._handoff.put(step)
+                ended = [session._stopped or bool(row.reason) for row in session.rows]
+                return torch.tensor(ended, dtype=torch.bool, device=input_ids.device)
+
+        class Forced(LogitsProcessor):
+            """Makes a row's pending forced token (the thinking budget) the only possible one."""
+
+            def __call__(self, input_ids, scores):
+                """Called by generate before every token."""
+                for i, row in enumerate(session.rows):
+                    if row.forced and not row.reason:
+                        token = row.forced.popleft()
+                        scores[i, :] = float("-inf")
+                        scores[i, token] = 0.0
+                return scores
+
+        sample = options.temperature > 0
+        kwargs = dict(
+            max_new_tokens=options.max_new_tokens,
+            do_sample=sample,
+            pad_token_id=tokenizer.pad_token_id,
+            stopping_criteria=StoppingCriteriaList([HandOff()]),
+            logits_processor=LogitsProcessorList([Forced()]),
+        )
+        if sample:
+            kwargs.update(temperature=options.temperature, top_p=options.top_p, top_k=options.top_k)  # 0: off
+        if options.prompt_lookup_num_tokens and len(self.rows) == 1:
+            kwargs.update(prompt_lookup_num_tokens=options.prompt_lookup_num_tokens)
+        if options.seed is not None:
+            torch.manual_seed(options.seed)
+        with torch.no_grad():
+            backend.model.generate(**enc, **kwargs)

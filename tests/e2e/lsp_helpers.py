@@ -9,24 +9,10 @@ import sys
 from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 
-from codegen.edits import TextEdit, apply_edits
-from codegen.tasks import Position, Range
-from lsp_server.convert import utf16_to_column
+from devtools.rpc_client import apply_lsp_edits
 
 SERVER = ClientServerConfig(server_command=[sys.executable, "-m", "lsp_server", "serve"])
 CLIENTS = ["visual-studio-code", "neovim"]
-
-
-def apply_lsp_edits(text: str, edits: list[types.TextEdit]) -> str:
-    """Apply LSP text edits (UTF-16 positions) to text, as an editor would."""
-    lines = text.split("\n")
-
-    def pos(p: types.Position) -> Position:
-        line = min(p.line, len(lines) - 1)
-        return Position(line, utf16_to_column(lines[line], p.character))
-
-    ours = [TextEdit(Range(pos(e.range.start), pos(e.range.end)), e.new_text) for e in edits]
-    return apply_edits(text, ours)
 
 
 class Editor:

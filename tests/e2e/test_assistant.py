@@ -14,9 +14,9 @@ from lsprotocol import types
 from pygls.exceptions import JsonRpcRequestCancelled
 from pytest_lsp import LanguageClient, client_capabilities
 
-from tests.conftest import GOOD_REPLY, TWO_SUM_SOURCE
+from devtools.openai_server import FakeOpenAI
+from devtools.samples import GOOD_REPLY, TWO_SUM_SOURCE
 from tests.e2e.lsp_helpers import CLIENTS, SERVER, Editor, normalize_actions, run_action, wait_until
-from tests.fake_openai import FakeOpenAI
 
 URI = "file:///tmp/vibethinker-e2e/work.py"
 

@@ -6,7 +6,7 @@ import pytest_lsp
 from lsprotocol import types
 from pytest_lsp import LanguageClient
 
-from tests.conftest import TWO_SUM_SOURCE, WRONG_REPLY
+from devtools.samples import TWO_SUM_SOURCE, WRONG_REPLY
 from tests.e2e.lsp_helpers import CLIENTS, SERVER, Editor, normalize_actions, run_action, start
 
 URI = "file:///tmp/vibethinker-e2e/two_sum.py"

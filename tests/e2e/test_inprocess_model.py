@@ -6,7 +6,7 @@ import pytest_lsp
 from lsprotocol import types
 from pytest_lsp import LanguageClient, client_capabilities
 
-from tests.conftest import TWO_SUM_SOURCE
+from devtools.samples import TWO_SUM_SOURCE
 from tests.e2e.lsp_helpers import SERVER, Editor, normalize_actions, run_action, wait_until
 
 URI = "file:///tmp/vibethinker-e2e/inproc.py"

@@ -22,9 +22,9 @@ from pathlib import Path
 
 import pytest
 
+from devtools.openai_server import FakeOpenAI
+from devtools.samples import GOOD_REPLY, TWO_SUM_SOURCE
 from lsp_server.doctor import collect
-from tests.conftest import GOOD_REPLY, TWO_SUM_SOURCE
-from tests.fake_openai import FakeOpenAI
 
 REPO = Path(__file__).resolve().parents[2]
 PLUGIN = REPO / "editor-extension" / "nvim"

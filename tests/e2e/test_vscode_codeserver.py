@@ -3,7 +3,7 @@
 A Python file with a TODO and docstring examples is opened, the TODO line is clicked, Ctrl+. opens Quick Fix,
 "Implement TODO: ..." is chosen, and the verified code must land in the editor and on disk after Ctrl+S; the
 status bar must show the model state and the sandbox level. The model is a local OpenAI-compatible test
-server (tests/fake_openai.py). A second test points the extension at a Python without the server and expects
+server (devtools/openai_server.py). A second test points the extension at a Python without the server and expects
 the notification with the install command. Inline completions (ghost text) are checked too. The toolchain comes from editor-extension/setup.sh; the tests skip,
 naming what is missing, only when that toolchain is not there. Set VIBETHINKER_UPDATE_SCREENSHOT=1 to copy
 the final screenshot to docs/vscode-e2e.png.
@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import GOOD_REPLY, TWO_SUM_SOURCE
+from devtools.samples import GOOD_REPLY, TWO_SUM_SOURCE
 
 REPO = Path(__file__).resolve().parents[2]
 EXTENSION = REPO / "editor-extension" / "vscode"
@@ -138,7 +138,7 @@ def fake_model(tmp_path):
     reply.write_text(GOOD_REPLY)
     completion.write_text(INLINE_COMPLETION)
     port_file = tmp_path / "port.txt"
-    command = [sys.executable, "-m", "tests.fake_openai", "--port-file", str(port_file)]
+    command = [sys.executable, "-m", "devtools.openai_server", "--port-file", str(port_file)]
     command += ["--reply-file", str(reply), "--completion-file", str(completion)]
     process = subprocess.Popen(command, cwd=REPO, stdout=subprocess.DEVNULL)
     try:

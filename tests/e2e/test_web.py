@@ -1,7 +1,7 @@
 """End to end in a browser: `vibethinker-lsp web` driven by headless Chromium like a user.
 
 The page runs as a real subprocess (`python -m lsp_server web`) against a local OpenAI-compatible test server
-(tests/fake_openai.py) that this test controls: a statement with samples is pasted and solved to `AC` with
+(devtools/openai_server.py) that this test controls: a statement with samples is pasted and solved to `AC` with
 its code and a download; a wrongly answering model is shown unverified with its first failing sample; Cancel
 stops a slow run while a second tab is told it waits; an empty problem, a statement without samples and a
 model server that is down each get one clear message while the page keeps serving; a problem sent by
@@ -26,7 +26,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.fake_openai import FakeOpenAI
+from devtools.openai_server import FakeOpenAI
 
 REPO = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("VIBETHINKER_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"

@@ -20,7 +20,9 @@ from pathlib import Path
 
 from lsprotocol import types
 
-from tests.e2e.lsp_helpers import apply_lsp_edits
+from codegen.edits import TextEdit, apply_edits
+from codegen.geometry import Position, Range
+from lsp_server.convert import utf16_to_column
 
 ROOT = Path(__file__).resolve().parent.parent
 SERVER_COMMAND = [sys.executable, "-m", "lsp_server", "serve"]
@@ -28,6 +30,18 @@ SERVER_COMMAND = [sys.executable, "-m", "lsp_server", "serve"]
 
 class NoAnswer(AssertionError):
     """The server did not answer in time (or exited)."""
+
+
+def apply_lsp_edits(text: str, edits: list[types.TextEdit]) -> str:
+    """Apply LSP text edits (UTF-16 positions) to text, as an editor would."""
+    lines = text.split("\n")
+
+    def pos(p: types.Position) -> Position:
+        line = min(p.line, len(lines) - 1)
+        return Position(line, utf16_to_column(lines[line], p.character))
+
+    ours = [TextEdit(Range(pos(e.range.start), pos(e.range.end)), e.new_text) for e in edits]
+    return apply_edits(text, ours)
 
 
 def frame(body: bytes) -> bytes:

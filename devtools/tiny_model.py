@@ -1,4 +1,5 @@
-"""Builds a tiny random Qwen2 model and a small BPE tokenizer offline, saved like a real checkpoint."""
+"""Random Qwen2 models built offline: tiny twins of VibeThinker saved like a real checkpoint (with a small BPE
+tokenizer) for the tests, and random models of any shape for the decode benchmark."""
 
 from __future__ import annotations
 
@@ -21,6 +22,38 @@ CORPUS = [
     "You are an expert competitive programmer. Implement the function. Examples: Input Output",
     "0123456789 abcdefghijklmnopqrstuvwxyz ABCDEFGHIJKLMNOPQRSTUVWXYZ ()[]{}<>:;,.=+-*/%!?'\"#\\|&^~`@$_",
 ]
+
+# The tiny twin of VibeThinker-1.5B (the default shape of build_tiny_model).
+TINY_1_5B_SHAPE = dict(
+    hidden_size=64,
+    intermediate_size=128,
+    num_hidden_layers=2,
+    num_attention_heads=4,
+    num_key_value_heads=2,
+    max_position_embeddings=4096,
+)
+# The tiny twin of VibeThinker-3B (Qwen2.5-Coder-3B: 36 layers against 28, 8 query heads per KV head against 6,
+# MLP 5.4x the hidden size, rope theta 1e6, tied embeddings): more layers and heads than the 1.5B's twin.
+TINY_3B_SHAPE = dict(
+    TINY_1_5B_SHAPE,
+    intermediate_size=344,
+    num_hidden_layers=3,
+    num_attention_heads=8,
+    num_key_value_heads=1,
+    rope_theta=1000000.0,
+)
+
+
+def random_qwen2(shape: dict, tie_embeddings: bool = True, seed: int = 0, device: str = "cpu", **config):
+    """A randomly initialised Qwen2ForCausalLM of a shape (Qwen2Config keywords, `vocab_size` included), built
+    directly on the device; `config` adds further Qwen2Config keywords."""
+    import torch
+    from transformers import Qwen2Config, Qwen2ForCausalLM
+
+    settings = Qwen2Config(**shape, tie_word_embeddings=tie_embeddings, **config)
+    torch.manual_seed(seed)
+    with torch.device(device):
+        return Qwen2ForCausalLM(settings)
 
 
 def build_tokenizer(folder: Path, vocab_size: int = 400):
@@ -48,48 +81,21 @@ def build_tokenizer(folder: Path, vocab_size: int = 400):
     return fast
 
 
-# The tiny twin of VibeThinker-1.5B (the default shape of build_tiny_model).
-TINY_1_5B_SHAPE = dict(
-    hidden_size=64,
-    intermediate_size=128,
-    num_hidden_layers=2,
-    num_attention_heads=4,
-    num_key_value_heads=2,
-    max_position_embeddings=4096,
-)
-# The tiny twin of VibeThinker-3B (Qwen2.5-Coder-3B: 36 layers against 28, 8 query heads per KV head against 6,
-# MLP 5.4x the hidden size, rope theta 1e6, tied embeddings): more layers and heads than the 1.5B's twin.
-TINY_3B_SHAPE = dict(
-    hidden_size=64,
-    intermediate_size=344,
-    num_hidden_layers=3,
-    num_attention_heads=8,
-    num_key_value_heads=1,
-    max_position_embeddings=4096,
-    rope_theta=1000000.0,
-)
-
-
 def build_tiny_model(
     folder: Path, tie_embeddings: bool = True, seed: int = 0, shape: dict | None = None
 ) -> Path:
     """Save a tiny random Qwen2ForCausalLM (the 1.5B's twin unless `shape` says otherwise) and its tokenizer."""
-    import torch
-    from transformers import Qwen2Config, Qwen2ForCausalLM
-
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     tokenizer = build_tokenizer(folder)
-    config = Qwen2Config(
-        vocab_size=len(tokenizer),
-        **(shape or TINY_1_5B_SHAPE),
-        tie_word_embeddings=tie_embeddings,
+    model = random_qwen2(
+        dict(shape or TINY_1_5B_SHAPE, vocab_size=len(tokenizer)),
+        tie_embeddings,
+        seed,
         bos_token_id=None,
         eos_token_id=tokenizer.eos_token_id,
         pad_token_id=tokenizer.pad_token_id,
     )
-    torch.manual_seed(seed)
-    model = Qwen2ForCausalLM(config)
     model.save_pretrained(folder)
     return folder
 
