@@ -249,7 +249,7 @@ class Generations:
                 self.client.request("workspace/executeCommand", command, timeout=600)
             except (NoAnswer, OSError, ValueError):
                 return  # the server shut down under it
-            self.finished += 1
+            self.finished += not self._stop.is_set()  # a job cut short by the end of the run does not count
 
     def __enter__(self) -> Generations:
         self._thread.start()

@@ -433,10 +433,14 @@ def _string_domain(domain: Domain, sentences: list[str], seeds: list[str]) -> No
 
 def _low_from_seeds(shape: Shape, seeds: list[object], text: str) -> int | None:
     """Return 0 when the examples show no negative number and the argument is not a collection of
-    "integers"/"numbers" (a lone int is usually a count or an index), else None (negatives allowed)."""
+    "integers"/"numbers" (a lone int is usually a count or an index), else None (negatives allowed).
+    A lone int whose examples are all 1 or more starts at the smallest of them, 2 at most: a base, a
+    divisor or a modulus of 0 or 1 is outside what such a function is shown to take."""
     numbers = list(_numbers_in(seeds))
     if any(n < 0 for n in numbers):
         return None
+    if shape.kind == "int" and numbers and min(numbers) >= 1:
+        return int(min(2, min(numbers)))
     if shape.kind in ("list", "set", "tuple", "dict") and re.search(
         r"\b(?:list|array|sequence|vector|tuple)s?\s+of\s+(?:\w+\s+)?(?:integers|numbers|ints|floats)\b",
         text,
