@@ -22,7 +22,7 @@ test('server keys come from package.json and leave out the launch and trace sett
   assert.ok(keys.includes('companion.port'));
   assert.ok(!keys.some((key) => key.startsWith('server.') || key.startsWith('trace.')), keys.join(', '));
   const sections = new Set(keys.map((key) => key.split('.')[0]));
-  assert.deepEqual([...sections].sort(), ['companion', 'completions', 'generation', 'hover', 'judge', 'model']);
+  assert.deepEqual([...sections].sort(), ['companion', 'completions', 'generation', 'history', 'hover', 'judge', 'model', 'verification']);
 });
 
 test('a flat configuration becomes the nested initializationOptions the server reads', () => {

@@ -129,6 +129,8 @@ M.action_commands = {
   fix = 'vibethinker.fix',
   explain = 'vibethinker.explainComplexity',
   runExamples = 'vibethinker.runExamples',
+  stressTest = 'vibethinker.stressTest',
+  addCounterexample = 'vibethinker.addCounterexample',
 }
 
 --- Which of the server's actions a code action (or bare command) is: its `data.action`, never its title.
@@ -237,6 +239,12 @@ local function create_commands(bufnr)
   end
   command('VibeImplement', M.implement, 'VibeThinker: implement the TODO on this line')
   command('VibeRunExamples', M.run_examples, 'VibeThinker: run this function on its examples')
+  command('VibeStress', function()
+    M.code_action('stressTest')
+  end, 'VibeThinker: stress-test this function or program against a brute force on generated inputs')
+  command('VibeAddCounterexample', function()
+    M.code_action('addCounterexample')
+  end, 'VibeThinker: add the last counterexample as a test where the samples are read')
   command('VibeExplain', function(args)
     if args.range > 0 then
       M.code_action('explain', command_range(args))
