@@ -132,6 +132,11 @@ def run_test(spec: dict, test: dict, wake_r: int, seccomp_filter, prctl) -> dict
     failure = read_all(fail_r).decode("utf-8", "replace")
     for fd in (out_r, err_r, fail_r):
         os.close(fd)
+    return raw_result(watch, wall, failure or None)
+
+
+def raw_result(watch, wall, exec_error):
+    """One run's raw result (what the judge classifies) from watch_child's record and the wall time."""
     status, usage = watch["status"], watch["usage"]
     return {
         "exit": os.WEXITSTATUS(status) if os.WIFEXITED(status) else None,
@@ -146,7 +151,7 @@ def run_test(spec: dict, test: dict, wake_r: int, seccomp_filter, prctl) -> dict
         "ole": watch["ole"],
         "wall_exceeded": watch["wall_exceeded"],
         "cpu_exceeded": watch["cpu_exceeded"],
-        "exec_error": failure or None,
+        "exec_error": exec_error,
     }
 
 

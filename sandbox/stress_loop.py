@@ -203,22 +203,7 @@ class Loop:
         for fd in (out_r, err_r):
             os.close(fd)
         self.tidy()
-        status, usage = watch["status"], watch["usage"]
-        return {
-            "exit": os.WEXITSTATUS(status) if os.WIFEXITED(status) else None,
-            "signal": os.WTERMSIG(status) if os.WIFSIGNALED(status) else None,
-            "cpu_s": usage.ru_utime + usage.ru_stime,
-            "wall_s": wall,
-            "maxrss_kb": usage.ru_maxrss,
-            "stdout": bytes(watch["stdout"]),
-            "stderr": bytes(watch["stderr"]),
-            "stdout_bytes": watch["stdout_bytes"],
-            "stderr_bytes": watch["stderr_bytes"],
-            "ole": watch["ole"],
-            "wall_exceeded": watch["wall_exceeded"],
-            "cpu_exceeded": watch["cpu_exceeded"],
-            "exec_error": None,
-        }
+        return shim.raw_result(watch, wall, None)
 
     def start_child(self, program, fds, limits, argv_extra, call):
         """Start the program on the given stdin/stdout/stderr; its pid. A binary is spawned (no copy of

@@ -242,6 +242,14 @@ def end_row(index: int, row: Row, reason: str, step: Step) -> None:
     step.finished.append((index, row.stream.text))
 
 
+def stop_rows(rows: list[Row], reason: str) -> None:
+    """End the rows still running with `reason`, flushing the text each has so far."""
+    for row in rows:
+        if not row.reason:
+            row.reason = reason
+            row.stream.flush()
+
+
 class DecodeSession:
     """One batch between steps (the gpt-fast state): rows, the KV cache and position, the next logits.
 
@@ -332,10 +340,7 @@ class DecodeSession:
     def stop(self, reason: str = "cancelled") -> None:
         """End the rows still running with `reason` (cancelled, winner_found); their text so far stays."""
         self._stopped = True
-        for row in self.rows:
-            if not row.reason:
-                row.reason = reason
-                row.stream.flush()
+        stop_rows(self.rows, reason)
 
     def result(self) -> DecodeResult:
         """The rows as a result."""

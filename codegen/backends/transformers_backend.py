@@ -441,11 +441,10 @@ class PlainSession:
 
     def stop(self, reason: str = "cancelled") -> None:
         """End the rows still running; generate stops at its next criterion check."""
+        from codegen.backends.decode import stop_rows
+
         self._stopped = True
-        for row in self.rows:
-            if not row.reason:
-                row.reason = reason
-                row.stream.flush()
+        stop_rows(self.rows, reason)
         self._go.release()
 
     def close(self) -> None:
