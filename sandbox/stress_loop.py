@@ -39,6 +39,7 @@ PRELOAD = ("math", "collections", "heapq", "bisect", "itertools", "functools", "
 PRELOAD_MORE = ("array", "re", "typing", "io", "fractions", "decimal")
 STDERR_SHOWN = 4000
 PR_SET_DUMPABLE = 4
+FORK_TRIES = 8  # a fork refused for the shared process limit (EAGAIN) is tried again, waiting a little longer each time
 
 
 def main(argv):
@@ -187,11 +188,17 @@ class Loop:
         err_r, err_w = os.pipe2(os.O_CLOEXEC)
         stdin_fd = memory_file(feed)
         start = time.monotonic()
-        try:
-            pid = self.start_child(program, (stdin_fd, out_w, err_w), limits, argv_extra, call)
-        except OSError as exc:
-            pid = None
-            error = f"{type(exc).__name__}: {exc}"
+        pid, error = None, ""
+        for attempt in range(FORK_TRIES):
+            try:
+                pid = self.start_child(program, (stdin_fd, out_w, err_w), limits, argv_extra, call)
+                break
+            except BlockingIOError as exc:  # uid 65534's process limit is shared with other sandboxes
+                error = f"{type(exc).__name__}: {exc}"
+                time.sleep(0.01 * (attempt + 1))
+            except OSError as exc:
+                error = f"{type(exc).__name__}: {exc}"
+                break
         for fd in (out_w, err_w, stdin_fd):
             os.close(fd)
         if pid is None:
