@@ -12,7 +12,7 @@ from collections.abc import Callable
 from concurrent.futures import TimeoutError as FuturesTimeout
 from dataclasses import dataclass, field
 
-from codegen.backends.base import GenerationParams
+from codegen.backends.base import GenerationParams, OnText
 from codegen.edits import TextEdit, file_after, fits_in_file, implementation_edit, note_line
 from codegen.engine import Cancelled, Engine, Priority
 from codegen.failures import first_failure, stress_failure
@@ -215,7 +215,7 @@ def solve(
     on_progress: OnProgress | None = None,
     cancel: threading.Event | None = None,
     measure: bool = True,
-    on_stream: Callable[[int, str], None] | None = None,
+    on_stream: OnText | None = None,
     on_judged: Callable[[Candidate], None] | None = None,
     stress: StressOptions | None = None,
 ) -> Outcome:

@@ -787,6 +787,11 @@ def _stdin_examples(src: SourceFile, local_doc: str) -> tuple[Example, ...]:
     return tuple(stdin_examples(local_doc) or stdin_examples(src.module_doc))
 
 
+def program_task(src: SourceFile) -> Task:
+    """A program's code as a stdin task with no marker (what a brute force or a generator is asked about)."""
+    return _program_task(src, "selection", 1, "", None)
+
+
 def _program_task(src: SourceFile, kind: str, line: int, text: str, marker_range: Range | None) -> Task:
     """Build a stdin-style task for a marker (or selection) outside any function: the program's code."""
     whole = src.program_range(marker_range)

@@ -13,6 +13,7 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
+from codegen.backends.base import OnText
 from codegen.engine import Engine
 from codegen.pipeline import Candidate, OnProgress, Outcome, solve
 from codegen.tasks import Task, extract_tasks, read_source
@@ -56,7 +57,7 @@ def solve_task(
     lookup: int = 0,
     on_progress: OnProgress | None = None,
     cancel: threading.Event | None = None,
-    on_stream: Callable[[int, str], None] | None = None,
+    on_stream: OnText | None = None,
     on_judged: Callable[[Candidate], None] | None = None,
 ) -> Outcome:
     """Generate, judge and stress-test candidates for one task as the settings say (blocking).

@@ -140,8 +140,7 @@ def program_at(path: Path) -> Program:
 def read_problem(path: Path, solution: Program) -> Problem:
     """The style, samples and maximum size of the solution's problem, read from the file and its samples."""
     from codegen.constraints import read_constraints
-    from codegen.examples import stdin_examples
-    from codegen.tasks import SourceFile
+    from codegen.tasks import SourceFile, program_task
 
     source = SourceFile(solution.code, solution.language, path.resolve())
     if not source.is_program:
@@ -154,11 +153,8 @@ def read_problem(path: Path, solution: Program) -> Problem:
             raise UsageError(
                 f"{path.name} neither reads standard input nor has a function with examples to stress-test."
             )
-    examples = (
-        source.samples.examples or source.stdin_doc_examples or tuple(stdin_examples(source.module_doc))
-    )
-    samples = [TestCase(f"sample {i}", e.input, e.output) for i, e in enumerate(examples, 1)]
-    task = program_task(source, examples)
+    task = program_task(source)
+    samples = [TestCase(f"sample {i}", e.input, e.output) for i, e in enumerate(task.examples, 1)]
     return Problem("stdin", samples, read_constraints(source.module_doc).max_n, task)
 
 
@@ -174,28 +170,6 @@ def function_task(source):
         if task is not None and task.examples and task.function not in ("main",):
             return task
     return None
-
-
-def program_task(source, examples):
-    """A stdin task for the whole file (what the model is told when it writes a brute force or generator)."""
-    from codegen.tasks import Task
-
-    return Task(
-        line=1,
-        kind="selection",
-        text="",
-        language=source.language,
-        style="stdin",
-        definition=None,
-        source=source.text,
-        docstring=source.module_doc,
-        imports=source.imports,
-        examples=tuple(examples),
-        replace_range=source.index.whole(),
-        path=source.path,
-        time_limit_ms=source.samples.time_limit_ms,
-        memory_limit_mb=source.samples.memory_limit_mb,
-    )
 
 
 def choose_limits(args: argparse.Namespace, problem: Problem) -> Limits:
