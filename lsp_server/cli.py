@@ -344,7 +344,7 @@ def run_solve(args: argparse.Namespace) -> int:
     from codegen.edits import apply_edits
     from codegen.engine import Engine
     from codegen.prompts import task_messages
-    from lsp_server.solving import make_judge, solve_task, warn_on_stderr
+    from lsp_server.solving import make_judge, print_status, solve_task, warn_on_stderr
     from sandbox.isolation import IsolationUnavailable
 
     found = _file_tasks(args.file)
@@ -374,7 +374,7 @@ def run_solve(args: argparse.Namespace) -> int:
         print(f"vibethinker-lsp: {exc}", file=sys.stderr)
         return 2
     notices: list[str] = []
-    engine = Engine(settings.model_config(), on_status=_print_status, on_notice=notices.append)
+    engine = Engine(settings.model_config(), on_status=print_status, on_notice=notices.append)
     if settings.model.adapter and not _adapter_loads(engine, notices):
         return 2
     results, verified_edits = [], []
@@ -536,12 +536,6 @@ def write_atomically(path: Path, text: str) -> None:
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
-
-
-def _print_status(state: str, detail: str) -> None:
-    """Engine status lines on stderr."""
-    if state in ("loading", "error"):
-        print(f"model {state}: {detail}", file=sys.stderr)
 
 
 def run_download(args: argparse.Namespace) -> int:

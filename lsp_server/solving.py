@@ -41,6 +41,12 @@ def warn_on_stderr(warning: str) -> None:
     print(f"vibethinker-lsp: {warning}", file=sys.stderr)
 
 
+def print_status(state: str, detail: str) -> None:
+    """The command line's engine status: loading and error lines on stderr."""
+    if state in ("loading", "error"):
+        print(f"model {state}: {detail}", file=sys.stderr)
+
+
 def read_tasks(path: Path) -> tuple[str, str, list[Task]]:
     """(text, language, tasks) of a source file; ValueError with one sentence when it cannot be read."""
     text, language = read_source(path)

@@ -210,10 +210,10 @@ def model_oracles(settings, problem: Problem, brute, generator, need_generator: 
         raise UsageError(f"There is no {missing} next to the solution, and no model to write one.") from None
     from codegen.backends.base import BackendError
     from codegen.engine import Engine, replace_n
-    from lsp_server.cli import _print_status
+    from lsp_server.solving import print_status
 
     system = settings.generation.system_prompt or None
-    engine = Engine(settings.model_config(), on_status=_print_status)
+    engine = Engine(settings.model_config(), on_status=print_status)
     params = replace_n(settings.generation_params(), 1)
     print("Asking the model for what is missing ...", file=sys.stderr)
     try:

@@ -31,7 +31,7 @@ from codegen.pipeline import Candidate, Outcome, stress_note  # noqa: E402
 from codegen.statement import PastedProblem, StatementError, problem_text, read_problem  # noqa: E402
 from lsp_server.companion import CompanionServer, Problem  # noqa: E402
 from lsp_server.settings import Settings, parse_settings  # noqa: E402
-from lsp_server.solving import make_judge, solve_task, warn_on_stderr  # noqa: E402
+from lsp_server.solving import make_judge, print_status, solve_task, warn_on_stderr  # noqa: E402
 from sandbox import Judge  # noqa: E402
 from sandbox.isolation import IsolationUnavailable  # noqa: E402
 
@@ -609,7 +609,7 @@ def serve(
             )
             return 2
     files = Path(tempfile.mkdtemp(prefix="vibethinker-web-"))
-    engine = Engine(settings.model_config(), on_status=_print_status)
+    engine = Engine(settings.model_config(), on_status=print_status)
     playground = Playground(settings, engine, judge, files, receiving=receiver is not None)
     _stop_on_sigterm()
     try:
@@ -650,9 +650,3 @@ def _stop_on_sigterm() -> None:
 def _interrupt(_signum: int, _frame: object) -> None:
     """The SIGTERM handler."""
     raise KeyboardInterrupt
-
-
-def _print_status(state: str, detail: str) -> None:
-    """Engine status lines on stderr (the page shows the run's own)."""
-    if state in ("loading", "error"):
-        print(f"model {state}: {detail}", file=sys.stderr)
